@@ -1,0 +1,39 @@
+"""Every Tortoise model of the ``models`` app."""
+
+from domain.persistence.models.activities import Interaction, Task
+from domain.persistence.models.audit import AuditEntry, DomainEvent
+from domain.persistence.models.customers import AttributeDefinition, Customer, Relationship
+from domain.persistence.models.sales import Opportunity, Pipeline, Stage, StageChange
+from domain.persistence.models.staff import Team, User
+
+__models__ = [
+    Team,
+    User,
+    Customer,
+    Relationship,
+    AttributeDefinition,
+    Pipeline,
+    Stage,
+    Opportunity,
+    StageChange,
+    Interaction,
+    Task,
+    AuditEntry,
+    DomainEvent,
+]
+
+__all__ = [
+    "AttributeDefinition",
+    "AuditEntry",
+    "Customer",
+    "DomainEvent",
+    "Interaction",
+    "Opportunity",
+    "Pipeline",
+    "Relationship",
+    "Stage",
+    "StageChange",
+    "Task",
+    "Team",
+    "User",
+]
