@@ -14,7 +14,9 @@ class Customer(Record):
     display_name_fold = fields.CharField(max_length=300, db_index=True)
     # Person
     first_name = fields.CharField(max_length=150, null=True)
+    first_name_fold = fields.CharField(max_length=150, null=True)
     last_name = fields.CharField(max_length=150, null=True)
+    last_name_fold = fields.CharField(max_length=150, null=True)
     name_order = fields.CharField(max_length=12, default="FAMILY_FIRST")
     job_title = fields.CharField(max_length=200, null=True)
     job_title_fold = fields.CharField(max_length=200, null=True)
@@ -24,6 +26,7 @@ class Customer(Record):
     organization_id: int | None
     # Organization
     legal_name = fields.CharField(max_length=300, null=True)
+    legal_name_fold = fields.CharField(max_length=300, null=True)
     domain = fields.CharField(max_length=253, null=True, unique=True)
     tax_code = fields.CharField(max_length=32, null=True)
     industry = fields.CharField(max_length=120, null=True)

@@ -1,0 +1,40 @@
+"""The GraphQL endpoint as an ASGI app (HTTP and WebSocket on the same path)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from gql.context import Context
+from gql.schema import schema
+
+
+class RapportGraphQL(GraphQL[Context, None]):
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket | None = None
+    ) -> Context:
+        actor = "system"
+        header = request.headers.get("x-request-id")
+        context = Context(
+            request=request,
+            response=response if isinstance(response, Response) else None,
+            actor=actor,
+        )
+        if header:
+            context.request_id = header[:64]
+        return context
+
+
+def graphql_app(*, graphiql: bool = True, **options: Any) -> RapportGraphQL:
+    return RapportGraphQL(
+        schema,
+        graphql_ide="graphiql" if graphiql else None,
+        allow_queries_via_get=True,
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        **options,
+    )
