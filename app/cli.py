@@ -1,0 +1,195 @@
+"""The ``crm`` command: serve the API, migrate, seed demo data, export the schema."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from app.settings import Settings
+
+T = TypeVar("T")
+
+#: Size factor of the demo dataset ``crm dev`` seeds into an empty database.
+DEV_DEMO_SCALE = 0.05
+
+cli = typer.Typer(
+    name="crm",
+    help="Rapport CRM: the GraphQL API, database migrations and demo data.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console(stderr=True)
+
+
+def _run(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    return asyncio.run(make())
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+#: Source packages ``--reload`` watches (watching the whole tree would include .venv).
+SOURCE_PACKAGES = ("app", "gql", "domain", "workflows")
+
+
+def _serve(settings: Settings, *, host: str, port: int, reload: bool) -> None:
+    import uvicorn
+
+    root = Path(__file__).resolve().parent.parent
+    reload_dirs = [str(root / name) for name in SOURCE_PACKAGES if (root / name).is_dir()]
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        reload=reload,
+        reload_dirs=reload_dirs if reload else None,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+    )
+
+
+async def _migrate(settings: Settings) -> None:
+    from domain.persistence.db import migrate_database
+
+    await migrate_database(settings.database_url)
+
+
+async def _seed(settings: Settings, *, seed: int, scale: float) -> dict[str, Any]:
+    """Open the database (migrating it) and run the demo seeder behind a progress bar."""
+    from domain.demo.seed import seed_demo
+    from domain.persistence.db import close_database, open_database
+
+    await open_database(settings.database_url, migrate=True)
+    try:
+        with Progress(
+            TextColumn("[bold]{task.description:<24}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress:
+            tasks: dict[str, Any] = {}
+
+            def report(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = progress.add_task(stage, total=total)
+                progress.update(tasks[stage], completed=done, total=total)
+
+            result = seed_demo(seed, scale, report)
+            if inspect.isawaitable(result):
+                result = await result
+        return dict(result)
+    finally:
+        await close_database()
+
+
+async def _database_is_empty(settings: Settings) -> bool:
+    from domain.persistence.db import close_database, open_database
+    from domain.persistence.models import Customer
+
+    await open_database(settings.database_url, migrate=False)
+    try:
+        return not await Customer.exists()
+    finally:
+        await close_database()
+
+
+def _print_counts(counts: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    table = Table("entity", "rows", title="Demo data")
+    for name, value in counts.items():
+        table.add_row(str(name), str(value))
+    console.print(table)
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface (default: RAPPORT_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: RAPPORT_PORT)")] = None,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes")] = False,
+) -> None:
+    """Serve the API with uvicorn (the database is migrated on startup)."""
+    settings = Settings()
+    _serve(settings, host=host or settings.host, port=port or settings.port, reload=reload)
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply every pending database migration, then exit."""
+    settings = Settings()
+    _configure_logging(settings.log_level)
+    _run(lambda: _migrate(settings))
+    console.print("[green]Database is up to date.")
+
+
+@cli.command()
+def seed(
+    demo: Annotated[bool, typer.Option("--demo", help="Generate the demo dataset")] = False,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same data)")] = 1,
+    scale: Annotated[
+        float | None, typer.Option("--scale", help="Size factor (default: RAPPORT_DEMO_SCALE)")
+    ] = None,
+) -> None:
+    """Fill the database with generated data."""
+    if not demo:
+        console.print("Nothing to seed: pass --demo for the demo dataset.")
+        raise typer.Exit(code=2)
+    settings = Settings()
+    size = scale if scale is not None else settings.demo_scale
+    if size <= 0:
+        raise typer.BadParameter("must be positive", param_hint="--scale")
+    counts = _run(lambda: _seed(settings, seed=seed, scale=size))
+    _print_counts(counts)
+
+
+@cli.command()
+def dev(
+    port: Annotated[int | None, typer.Option(help="Port (default: RAPPORT_PORT)")] = None,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes")] = True,
+) -> None:
+    """Run everything on this machine: migrate, seed a small demo dataset if empty, serve."""
+    settings = Settings()
+    _run(lambda: _migrate(settings))
+    if _run(lambda: _database_is_empty(settings)):
+        console.print(f"Empty database: seeding a demo dataset (scale {DEV_DEMO_SCALE}).")
+        _print_counts(_run(lambda: _seed(settings, seed=1, scale=DEV_DEMO_SCALE)))
+    bound_port = port or settings.port
+    console.print(
+        f"\n[bold green]GraphiQL:[/] http://127.0.0.1:{bound_port}/graphql   "
+        f"(database: {settings.database_url})\n"
+    )
+    _serve(settings, host=settings.host, port=bound_port, reload=reload)
+
+
+@cli.command("export-schema")
+def export_schema(
+    path: Annotated[
+        Path | None, typer.Argument(help="File to write (default: standard output)")
+    ] = None,
+) -> None:
+    """Print the GraphQL schema in SDL, or write it to PATH."""
+    from strawberry.printer import print_schema
+
+    from gql.schema import schema
+
+    text = print_schema(schema) + "\n"
+    if path is None:
+        typer.echo(text, nl=False)
+    else:
+        path.write_text(text, encoding="utf-8")
+        console.print(f"Wrote {path}")
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,95 @@
+"""The ASGI application: GraphQL over HTTP and WebSocket, plus liveness and readiness probes.
+
+Run it with ``crm serve`` or ``uvicorn app.main:create_app --factory``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+from tortoise.connection import get_connection
+
+from app.settings import Settings
+from domain.persistence.db import close_database, open_database
+from gql.http import graphql_app
+
+logger = logging.getLogger(__name__)
+
+#: Requests larger than this are refused before the GraphQL layer parses them.
+MAX_BODY_SIZE = 2 * 1024 * 1024
+
+
+async def _check_database() -> None:
+    await get_connection("default").execute_query("SELECT 1")
+
+
+async def _check_redis(redis_url: str) -> None:
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        await client.ping()
+    finally:
+        await client.aclose()
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """Build the application for ``settings`` (read from the environment when omitted).
+
+    The lifespan migrates and opens the database on startup and closes it on shutdown.
+    GraphiQL is served on ``GET /graphql`` to browsers only outside production.
+    """
+    settings = settings or Settings()
+    gql_app = graphql_app(graphiql=not settings.is_production)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await open_database(settings.database_url, migrate=True)
+        try:
+            yield
+        finally:
+            await close_database()
+
+    async def healthz(request: Request) -> JSONResponse:
+        """Liveness: the process answers HTTP."""
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> JSONResponse:
+        """Readiness: the database (and Redis, when configured) answer."""
+        checks: dict[str, str] = {}
+        try:
+            await _check_database()
+            checks["database"] = "ok"
+        except Exception as exc:
+            logger.warning("readiness: database check failed: %s", exc)
+            checks["database"] = "unavailable"
+        if settings.redis_url:
+            try:
+                await _check_redis(settings.redis_url)
+                checks["redis"] = "ok"
+            except Exception as exc:
+                logger.warning("readiness: redis check failed: %s", exc)
+                checks["redis"] = "unavailable"
+        ready = all(value == "ok" for value in checks.values())
+        return JSONResponse(
+            {"status": "ok" if ready else "unavailable", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    return Starlette(
+        debug=False,
+        routes=[
+            Route("/graphql", gql_app),
+            WebSocketRoute("/graphql", gql_app),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+        max_body_size=MAX_BODY_SIZE,
+    )

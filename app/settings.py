@@ -1,0 +1,49 @@
+"""Process settings, read from environment variables (and a ``.env`` file if present)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.persistence.config import DEFAULT_DATABASE_URL
+
+
+class Settings(BaseSettings):
+    """Everything a Rapport process needs to know about its environment.
+
+    Each field is read from the environment variable named in its alias; keyword arguments
+    (``Settings(database_url=...)``) override the environment, which is what tests do.
+    """
+
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", populate_by_name=True, frozen=True
+    )
+
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        validation_alias=AliasChoices("database_url", "DATABASE_URL"),
+        description="Tortoise URL: sqlite://path or postgres://user:pass@host:5432/db",
+    )
+    redis_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("redis_url", "REDIS_URL"),
+        description="Redis for the task queue; unset means no Redis check in /readyz",
+    )
+    host: str = Field("127.0.0.1", validation_alias=AliasChoices("host", "RAPPORT_HOST"))
+    port: int = Field(8000, validation_alias=AliasChoices("port", "RAPPORT_PORT"))
+    env: Literal["development", "production"] = Field(
+        "development", validation_alias=AliasChoices("env", "RAPPORT_ENV")
+    )
+    demo_scale: float = Field(
+        1.0,
+        gt=0,
+        validation_alias=AliasChoices("demo_scale", "RAPPORT_DEMO_SCALE"),
+        description="Default size factor of `crm seed --demo`",
+    )
+    log_level: str = Field("info", validation_alias=AliasChoices("log_level", "LOG_LEVEL"))
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
