@@ -1,0 +1,92 @@
+"""Request-scoped DataLoaders: records by id, and pages of children for many parents.
+
+Every relation a resolver follows goes through one of these, so a request costs one statement
+per relation and nesting level whatever the page size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+from tortoise.models import Model
+
+from domain.persistence import models as m
+from domain.persistence.querying.entities import ENTITIES
+from domain.persistence.querying.fetch import Query, fetch_pages_per_parent
+from domain.persistence.querying.spec import Page, PageResult
+from gql.context import Context
+
+_MODELS: dict[str, type[Model]] = {
+    "Customer": m.Customer,
+    "User": m.User,
+    "Team": m.Team,
+    "Pipeline": m.Pipeline,
+    "Stage": m.Stage,
+    "Opportunity": m.Opportunity,
+    "Interaction": m.Interaction,
+    "Task": m.Task,
+    "Relationship": m.Relationship,
+    "StageChange": m.StageChange,
+}
+
+
+def by_id(context: Context, entity: str) -> DataLoader[int, Any]:
+    """Live records of ``entity`` by primary key (None for missing or soft-deleted ones)."""
+    model = _MODELS[entity]
+
+    async def batch(keys: Sequence[int]) -> list[Any]:
+        query = model.filter(id__in=list(keys), deleted_at__isnull=True)
+        if entity == "User":
+            # Users are almost always shown with their team: fetch both in one statement.
+            query = query.select_related("team")
+        rows = {row.id: row for row in await query}
+        if entity == "User":
+            teams = by_id(context, "Team")
+            for user in rows.values():
+                if user.team is not None:
+                    teams.prime(user.team.id, user.team)
+        return [rows.get(k) for k in keys]
+
+    return context.loaders.get(("by_id", entity), batch)
+
+
+async def load(context: Context, entity: str, pk: int | None) -> Any:
+    if pk is None:
+        return None
+    return await by_id(context, entity).load(pk)
+
+
+def children(
+    context: Context, query: Query, parent_column: str, page: Page
+) -> DataLoader[int, PageResult]:
+    """The same page of ``query`` rows for each parent id, batched into one windowed query."""
+
+    async def batch(keys: Sequence[int]) -> list[PageResult]:
+        pages = await fetch_pages_per_parent(query, parent_column, list(keys), page)
+        return [pages[k] for k in keys]
+
+    key = ("children", query.entity.name, parent_column, repr(query.filter), query.order,
+           query.restriction, page)
+    return context.loaders.get(key, batch)
+
+
+__all__ = ["ENTITIES", "by_id", "children", "load"]
+
+
+def all_children(context: Context, entity: str, parent_field: str, order: tuple[str, ...]
+                 ) -> DataLoader[int, list[Any]]:
+    """Every live child of each parent (for small, bounded lists such as a pipeline's stages)."""
+    model = _MODELS.get(entity) or getattr(m, entity)
+
+    async def batch(keys: Sequence[int]) -> list[list[Any]]:
+        filters: dict[str, Any] = {f"{parent_field}__in": list(keys)}
+        if "deleted_at" in model._meta.fields_map:
+            filters["deleted_at__isnull"] = True
+        grouped: dict[int, list[Any]] = {k: [] for k in keys}
+        for row in await model.filter(**filters).order_by(*order):
+            grouped[getattr(row, parent_field)].append(row)
+        return [grouped[k] for k in keys]
+
+    return context.loaders.get(("all_children", entity, parent_field, order), batch)

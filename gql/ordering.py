@@ -1,0 +1,119 @@
+"""``orderBy`` inputs. Each enum value is the entity field it sorts by; the primary key is
+always appended as the last key, so keyset cursors are total."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+
+from domain.persistence.querying.spec import SortKey
+from gql.enums import NullsOrder, SortDirection
+
+
+@strawberry.enum
+class CustomerOrderField(Enum):
+    ID = "id"
+    CREATED_AT = "createdAt"
+    UPDATED_AT = "updatedAt"
+    DISPLAY_NAME = "displayName"
+    LIFECYCLE_STAGE = "lifecycleStage"
+    COUNTRY = "country"
+    EMAIL = "email"
+    INDUSTRY = "industry"
+    SIZE = "size"
+
+
+@strawberry.enum
+class OpportunityOrderField(Enum):
+    ID = "id"
+    CREATED_AT = "createdAt"
+    UPDATED_AT = "updatedAt"
+    NAME = "name"
+    AMOUNT = "amount"
+    EXPECTED_CLOSE_ON = "expectedCloseOn"
+    CLOSED_AT = "closedAt"
+
+
+@strawberry.enum
+class InteractionOrderField(Enum):
+    ID = "id"
+    OCCURRED_AT = "occurredAt"
+    CREATED_AT = "createdAt"
+
+
+@strawberry.enum
+class TaskOrderField(Enum):
+    ID = "id"
+    DUE_AT = "dueAt"
+    CREATED_AT = "createdAt"
+    UPDATED_AT = "updatedAt"
+    TITLE = "title"
+
+
+@strawberry.enum
+class UserOrderField(Enum):
+    ID = "id"
+    NAME = "name"
+    EMAIL = "email"
+    CREATED_AT = "createdAt"
+
+
+@strawberry.enum
+class TeamOrderField(Enum):
+    ID = "id"
+    NAME = "name"
+
+
+@strawberry.enum
+class RelationshipOrderField(Enum):
+    ID = "id"
+    STARTS_ON = "startsOn"
+    CREATED_AT = "createdAt"
+
+
+def _order_input(name: str, field_enum: type[Enum], default: Enum) -> type:
+    cls = type(
+        name,
+        (),
+        {
+            "__annotations__": {
+                "field": field_enum,
+                "direction": SortDirection,
+                "nulls": NullsOrder | None,
+            },
+            "field": default,
+            "direction": SortDirection.ASC,
+            "nulls": None,
+        },
+    )
+    return strawberry.input(cls)
+
+
+CustomerOrder = _order_input("CustomerOrder", CustomerOrderField, CustomerOrderField.ID)
+OpportunityOrder = _order_input("OpportunityOrder", OpportunityOrderField, OpportunityOrderField.ID)
+InteractionOrder = _order_input(
+    "InteractionOrder", InteractionOrderField, InteractionOrderField.OCCURRED_AT
+)
+TaskOrder = _order_input("TaskOrder", TaskOrderField, TaskOrderField.ID)
+UserOrder = _order_input("UserOrder", UserOrderField, UserOrderField.ID)
+TeamOrder = _order_input("TeamOrder", TeamOrderField, TeamOrderField.ID)
+RelationshipOrder = _order_input(
+    "RelationshipOrder", RelationshipOrderField, RelationshipOrderField.ID
+)
+
+
+def to_sort_keys(order_by: list[object] | None, default: tuple[SortKey, ...]) -> tuple[SortKey, ...]:
+    if not order_by:
+        return default
+    keys = []
+    for item in order_by:
+        nulls = getattr(item, "nulls", None)
+        keys.append(
+            SortKey(
+                field=item.field.value,  # type: ignore[attr-defined]
+                descending=item.direction is SortDirection.DESC,  # type: ignore[attr-defined]
+                nulls_first=None if nulls is None else nulls is NullsOrder.FIRST,
+            )
+        )
+    return tuple(keys)

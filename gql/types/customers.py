@@ -1,0 +1,307 @@
+"""Customers (people and organizations) and the typed, dated relationships between them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from domain.persistence import models as m
+from domain.persistence.querying.spec import SortKey
+from domain.text import decode_tags
+from gql.context import Context
+from gql.dataloaders import load
+from gql.entity_filters import (
+    InteractionFilter,
+    OpportunityFilter,
+    PersonFilter,
+    RelationshipFilter,
+    TaskFilter,
+)
+from gql.enums import CustomerKind, LifecycleStage, NameOrder
+from gql.nested import child_connection
+from gql.ordering import (
+    CustomerOrder,
+    InteractionOrder,
+    OpportunityOrder,
+    RelationshipOrder,
+    TaskOrder,
+)
+from gql.pagination import Connection
+from gql.types.activities import Interaction, Task
+from gql.types.node import Record
+from gql.types.sales import Opportunity
+from gql.types.staff import User
+
+HOME_COUNTRY = "VN"
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.type
+class EmailAddress:
+    address: str
+    label: str | None
+    primary: bool
+
+
+@strawberry.type
+class PhoneNumber:
+    number: str = strawberry.field(description="E.164")
+    label: str | None
+    primary: bool
+
+
+@strawberry.type
+class Address:
+    line1: str | None
+    line2: str | None
+    ward: str | None
+    district: str | None
+    city: str | None
+    province: str | None
+    postal_code: str | None
+    country: str | None
+
+
+@strawberry.type(description="Where a customer came from.")
+class Source:
+    channel: str | None
+    campaign: str | None
+    utm: JSON | None
+
+
+@strawberry.type
+class Consent:
+    email_opt_in: bool
+    sms_opt_in: bool
+    unsubscribed_at: dt.datetime | None
+
+
+@strawberry.enum
+class CustomerType(Enum):
+    INDIVIDUAL = "INDIVIDUAL"
+    ORGANIZATION = "ORGANIZATION"
+
+
+@strawberry.enum
+class Residency(Enum):
+    DOMESTIC = "DOMESTIC"
+    FOREIGN = "FOREIGN"
+    UNKNOWN = "UNKNOWN"
+
+
+@strawberry.type(description="Derived classification of a customer.")
+class Classification:
+    type: CustomerType
+    residency: Residency
+
+
+@strawberry.enum
+class RelationshipDirection(Enum):
+    OUTGOING = "OUTGOING"
+    INCOMING = "INCOMING"
+
+
+_BY_OCCURRED_DESC = (SortKey("occurredAt", descending=True),)
+_BY_ID = (SortKey("id"),)
+
+
+@strawberry.interface(description="A person or an organization the business deals with.")
+class Customer(Record):
+    display_name: str
+    kind: CustomerKind
+    lifecycle_stage: LifecycleStage
+    country: str | None
+    timezone: str | None
+    attributes: JSON
+
+    @strawberry.field
+    def primary_email(self, root: strawberry.Parent[m.Customer]) -> str | None:
+        return root.primary_email
+
+    @strawberry.field
+    def emails(self, root: strawberry.Parent[m.Customer]) -> list[EmailAddress]:
+        return [
+            EmailAddress(address=e["address"], label=e.get("label"), primary=i == 0)
+            for i, e in enumerate(root.emails or [])
+        ]
+
+    @strawberry.field
+    def primary_phone(self, root: strawberry.Parent[m.Customer]) -> str | None:
+        return root.primary_phone
+
+    @strawberry.field
+    def phones(self, root: strawberry.Parent[m.Customer]) -> list[PhoneNumber]:
+        return [
+            PhoneNumber(number=p["number"], label=p.get("label"), primary=i == 0)
+            for i, p in enumerate(root.phones or [])
+        ]
+
+    @strawberry.field
+    def address(self, root: strawberry.Parent[m.Customer]) -> Address | None:
+        if not root.address:
+            return None
+        a: dict[str, Any] = root.address
+        return Address(
+            line1=a.get("line1"), line2=a.get("line2"), ward=a.get("ward"),
+            district=a.get("district"), city=a.get("city"), province=a.get("province"),
+            postal_code=a.get("postalCode"), country=a.get("country"),
+        )
+
+    @strawberry.field
+    def tags(self, root: strawberry.Parent[m.Customer]) -> list[str]:
+        return decode_tags(root.tags)
+
+    @strawberry.field
+    def source(self, root: strawberry.Parent[m.Customer]) -> Source:
+        return Source(channel=root.source_channel, campaign=root.source_campaign,
+                      utm=root.source_utm)
+
+    @strawberry.field
+    def consent(self, root: strawberry.Parent[m.Customer]) -> Consent:
+        return Consent(email_opt_in=root.email_opt_in, sms_opt_in=root.sms_opt_in,
+                       unsubscribed_at=root.unsubscribed_at)
+
+    @strawberry.field
+    def classification(self, root: strawberry.Parent[m.Customer]) -> Classification:
+        residency = (Residency.UNKNOWN if not root.country else
+                     Residency.DOMESTIC if root.country == HOME_COUNTRY else Residency.FOREIGN)
+        kind = CustomerType.INDIVIDUAL if root.kind == "PERSON" else CustomerType.ORGANIZATION
+        return Classification(type=kind, residency=residency)
+
+    @strawberry.field
+    async def owner(self, root: strawberry.Parent[m.Customer], info: Info) -> User | None:
+        return await load(info.context, "User", root.owner_id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Deals of this customer.")
+    async def opportunities(
+        self, root: strawberry.Parent[m.Customer], info: Info,
+        filter: OpportunityFilter | None = None,
+        order_by: list[OpportunityOrder] | None = None,  # type: ignore[valid-type]
+        first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> Connection[Opportunity]:
+        return await child_connection(
+            info.context, entity="Opportunity", parent_column="customer_id", parent_id=root.id,
+            filter=filter, order_by=order_by, default_order=_BY_ID,
+            first=first, after=after, last=last, before=before,
+        )
+
+    @strawberry.field(description="Touch points, oldest first by default; `last: 5` = latest five.")
+    async def interactions(
+        self, root: strawberry.Parent[m.Customer], info: Info,
+        filter: InteractionFilter | None = None,
+        order_by: list[InteractionOrder] | None = None,  # type: ignore[valid-type]
+        first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> Connection[Interaction]:
+        return await child_connection(
+            info.context, entity="Interaction", parent_column="customer_id", parent_id=root.id,
+            filter=filter, order_by=order_by, default_order=(SortKey("occurredAt"),),
+            first=first, after=after, last=last, before=before,
+        )
+
+    @strawberry.field
+    async def tasks(
+        self, root: strawberry.Parent[m.Customer], info: Info,
+        filter: TaskFilter | None = None,
+        order_by: list[TaskOrder] | None = None,  # type: ignore[valid-type]
+        first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> Connection[Task]:
+        return await child_connection(
+            info.context, entity="Task", parent_column="customer_id", parent_id=root.id,
+            filter=filter, order_by=order_by, default_order=_BY_ID,
+            first=first, after=after, last=last, before=before,
+        )
+
+    @strawberry.field(description="Typed edges to other customers, outgoing by default.")
+    async def relationships(
+        self, root: strawberry.Parent[m.Customer], info: Info,
+        direction: RelationshipDirection = RelationshipDirection.OUTGOING,
+        filter: RelationshipFilter | None = None,
+        order_by: list[RelationshipOrder] | None = None,  # type: ignore[valid-type]
+        first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> Connection[Relationship]:
+        column = ("from_customer_id" if direction is RelationshipDirection.OUTGOING
+                  else "to_customer_id")
+        return await child_connection(
+            info.context, entity="Relationship", parent_column=column, parent_id=root.id,
+            filter=filter, order_by=order_by, default_order=_BY_ID,
+            first=first, after=after, last=last, before=before,
+        )
+
+
+@strawberry.type(description="An individual.")
+class Person(Customer):
+    first_name: str | None
+    last_name: str | None = strawberry.field(description="Family name (họ).")
+    name_order: NameOrder
+    job_title: str | None
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, m.Customer) and obj.kind == "PERSON"
+
+    @strawberry.field(description="The employer.")
+    async def organization(self, root: strawberry.Parent[m.Customer], info: Info
+                           ) -> Organization | None:
+        return await load(info.context, "Customer", root.organization_id)  # type: ignore[no-any-return]
+
+
+@strawberry.type(description="A company or other organization.")
+class Organization(Customer):
+    legal_name: str | None
+    domain: str | None
+    tax_code: str | None
+    industry: str | None
+    size: int | None
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, m.Customer) and obj.kind == "ORGANIZATION"
+
+    @strawberry.field(description="The parent organization (group of companies).")
+    async def parent(self, root: strawberry.Parent[m.Customer], info: Info) -> Organization | None:
+        return await load(info.context, "Customer", root.parent_id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="People employed here.")
+    async def people(
+        self, root: strawberry.Parent[m.Customer], info: Info,
+        filter: PersonFilter | None = None,
+        order_by: list[CustomerOrder] | None = None,  # type: ignore[valid-type]
+        first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> Connection[Person]:
+        return await child_connection(
+            info.context, entity="Person", parent_column="organization_id", parent_id=root.id,
+            filter=filter, order_by=order_by, default_order=_BY_ID,
+            first=first, after=after, last=last, before=before,
+        )
+
+
+@strawberry.type(description="A typed, directed edge: fromCustomer --kind--> toCustomer.")
+class Relationship(Record):
+    kind: str
+    starts_on: dt.date | None
+    ends_on: dt.date | None
+    notes: str | None
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, m.Relationship)
+
+    @strawberry.field
+    async def from_customer(self, root: strawberry.Parent[m.Relationship], info: Info
+                            ) -> Customer | None:
+        return await load(info.context, "Customer", root.from_customer_id)  # type: ignore[no-any-return]
+
+    @strawberry.field
+    async def to_customer(self, root: strawberry.Parent[m.Relationship], info: Info
+                          ) -> Customer | None:
+        return await load(info.context, "Customer", root.to_customer_id)  # type: ignore[no-any-return]

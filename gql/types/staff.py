@@ -1,0 +1,51 @@
+"""Staff: users and teams."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from domain.persistence import models as m
+from gql.context import Context
+from gql.dataloaders import load
+from gql.enums import Role
+from gql.types.node import Record
+
+
+@strawberry.type(description="A staff member.")
+class User(Record):
+    name: str
+    email: str
+    role: Role
+    active: bool
+    timezone: str
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, m.User)
+
+    @strawberry.field(description="The user's primary team.")
+    async def team(self, root: strawberry.Parent[m.User], info: strawberry.Info[Context, None]
+                   ) -> Team | None:
+        return await load(info.context, "Team", root.team_id)  # type: ignore[no-any-return]
+
+    @strawberry.field
+    async def manager(self, root: strawberry.Parent[m.User], info: strawberry.Info[Context, None]
+                      ) -> User | None:
+        return await load(info.context, "User", root.manager_id)  # type: ignore[no-any-return]
+
+
+@strawberry.type(description="A team of staff, with a lead.")
+class Team(Record):
+    name: str
+    calendar_key: str | None
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, m.Team)
+
+    @strawberry.field
+    async def lead(self, root: strawberry.Parent[m.Team], info: strawberry.Info[Context, None]
+                   ) -> User | None:
+        return await load(info.context, "User", root.lead_id)  # type: ignore[no-any-return]
