@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from app.settings import Settings
+from domain.persistence.statement_log import StatementLog
 from tests.helpers import app_client, gql
 
 BROWSER = {"accept": "text/html"}
@@ -72,3 +73,12 @@ def test_graphql_over_a_real_port(live_server: str) -> None:
 
     assert response.status_code == 200
     assert response.json() == {"data": {"__typename": "Query"}}
+
+
+async def test_readyz_runs_one_statement(
+    api: httpx.AsyncClient, sql_statements: type[StatementLog]
+) -> None:
+    with sql_statements() as log:
+        await api.get("/readyz")
+
+    assert log.statements == ["SELECT 1"]
