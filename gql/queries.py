@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import strawberry
 
 from domain.errors import ValidationFailed
@@ -65,7 +67,7 @@ class Query:
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
         if len(ids) > MAX_NODES:
             raise ValidationFailed("ids", f"at most {MAX_NODES} ids", "PAGE_SIZE_OUT_OF_RANGE")
-        return [await resolve_node(info, i) for i in ids]
+        return list(await asyncio.gather(*(resolve_node(info, i) for i in ids)))
 
     @strawberry.field(description="People and organizations together.")
     async def customers(

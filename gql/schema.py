@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+from graphql.error import GraphQLError
 import strawberry
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types.execution import ExecutionContext
 
-from gql.queries import Query
+from gql.errors import PublicErrors, log_unexpected
+from strawberry.tools import merge_types
+
+from gql.analytics import AnalyticsQuery
+from gql.queries import Query as ListQuery
 from gql.types.customers import Organization, Person
 from gql.types.sales import Stage, StageChange
 
-schema = strawberry.Schema(
+
+class RapportSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        log_unexpected(errors, execution_context)
+
+
+Query = merge_types("Query", (ListQuery, AnalyticsQuery))
+
+schema = RapportSchema(
     query=Query,
     types=[Person, Organization, Stage, StageChange],
+    extensions=[PublicErrors],
     config=StrawberryConfig(relay_max_results=100),
 )

@@ -35,6 +35,7 @@ from gql.types.activities import Interaction, Task
 from gql.types.node import Record
 from gql.types.sales import Opportunity
 from gql.types.staff import User
+from gql.types.timeline import TimelineConnection, customer_timeline
 
 HOME_COUNTRY = "VN"
 
@@ -218,6 +219,13 @@ class Customer(Record):
             filter=filter, order_by=order_by, default_order=_BY_ID,
             first=first, after=after, last=last, before=before,
         )
+
+    @strawberry.field(description="Everything that happened to this customer, newest first.")
+    async def timeline(
+        self, root: strawberry.Parent[m.Customer], info: Info,
+        first: int = 20, after: str | None = None,
+    ) -> TimelineConnection:
+        return await customer_timeline(info.context, root.id, first, after)
 
     @strawberry.field(description="Typed edges to other customers, outgoing by default.")
     async def relationships(

@@ -1,0 +1,58 @@
+"""Ranked, accent-insensitive customer search over names, e-mails, phones and domains.
+
+Every query token must occur in the folded ``search_text``; the rank prefers an exact name, then
+an exact e-mail/phone/domain, then a name prefix, then a word prefix inside the name.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from domain.persistence import models as m
+from domain.persistence.querying.compile import SqlParams, _like_escape
+from domain.persistence.querying.entities import ENTITIES
+from domain.persistence.querying.fetch import _model_columns, _to_model, run
+from domain.text import fold_required
+
+MAX_TOKENS = 8
+
+
+@dataclass
+class SearchHit:
+    score: float
+    customer: m.Customer
+
+
+async def search_customers(text: str, limit: int) -> list[SearchHit]:
+    folded = fold_required(text)
+    tokens = [t for t in re.split(r"[\s,;]+", folded) if t][:MAX_TOKENS]
+    if not tokens:
+        return []
+    digits = re.sub(r"\D", "", text)
+    entity = ENTITIES["Customer"]
+    params = SqlParams()
+    a = params.alias()
+    p = params.add
+    score = (
+        f"(CASE WHEN {a}.display_name_fold = {p(folded)} THEN 100 ELSE 0 END"
+        f" + CASE WHEN {a}.primary_email = {p(folded)} OR {a}.domain = {p(folded)} THEN 90 ELSE 0 END"
+        f" + CASE WHEN {a}.display_name_fold LIKE {p(_like_escape(folded) + '%')} ESCAPE '\\' "
+        "THEN 40 ELSE 0 END"
+        f" + CASE WHEN {a}.display_name_fold LIKE {p('% ' + _like_escape(tokens[0]) + '%')} "
+        "ESCAPE '\\' THEN 20 ELSE 0 END"
+    )
+    if len(digits) >= 6:
+        score += f" + CASE WHEN {a}.primary_phone LIKE {p('%' + digits[-9:])} THEN 80 ELSE 0 END"
+    score += " + 1)"
+    conditions = [f"{a}.deleted_at IS NULL"]
+    for token in tokens:
+        conditions.append(f"{a}.search_text LIKE {p('%' + _like_escape(token) + '%')} ESCAPE '\\'")
+    sql = (
+        f"SELECT {a}.*, {score} AS _score FROM {entity.table} {a} "
+        f"WHERE {' AND '.join(conditions)} "
+        f"ORDER BY _score DESC, {a}.updated_at DESC, {a}.id DESC LIMIT {int(limit)}"
+    )
+    rows = await run(entity, sql, params)
+    columns = _model_columns(entity.model)
+    return [SearchHit(float(r["_score"]), _to_model(m.Customer, r, columns)) for r in rows]  # type: ignore[misc]
