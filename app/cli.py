@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -34,7 +33,9 @@ def _run(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 
 def _configure_logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
 
 
 #: Source packages ``--reload`` watches (watching the whole tree would include .venv).
@@ -64,7 +65,7 @@ async def _migrate(settings: Settings) -> None:
     await migrate_database(settings.database_url)
 
 
-async def _seed(settings: Settings, *, seed: int, scale: float) -> dict[str, Any]:
+async def _seed(settings: Settings, *, seed: int, scale: float) -> dict[str, int]:
     """Open the database (migrating it) and run the demo seeder behind a progress bar."""
     from domain.demo.seed import seed_demo
     from domain.persistence.db import close_database, open_database
@@ -85,10 +86,7 @@ async def _seed(settings: Settings, *, seed: int, scale: float) -> dict[str, Any
                     tasks[stage] = progress.add_task(stage, total=total)
                 progress.update(tasks[stage], completed=done, total=total)
 
-            result = seed_demo(seed, scale, report)
-            if inspect.isawaitable(result):
-                result = await result
-        return dict(result)
+            return await seed_demo(seed=seed, scale=scale, progress=report)
     finally:
         await close_database()
 
@@ -104,7 +102,7 @@ async def _database_is_empty(settings: Settings) -> bool:
         await close_database()
 
 
-def _print_counts(counts: dict[str, Any]) -> None:
+def _print_counts(counts: dict[str, int]) -> None:
     from rich.table import Table
 
     table = Table("entity", "rows", title="Demo data")
@@ -136,7 +134,7 @@ def migrate() -> None:
 @cli.command()
 def seed(
     demo: Annotated[bool, typer.Option("--demo", help="Generate the demo dataset")] = False,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same data)")] = 1,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same data)")] = 42,
     scale: Annotated[
         float | None, typer.Option("--scale", help="Size factor (default: RAPPORT_DEMO_SCALE)")
     ] = None,
@@ -149,7 +147,11 @@ def seed(
     size = scale if scale is not None else settings.demo_scale
     if size <= 0:
         raise typer.BadParameter("must be positive", param_hint="--scale")
-    counts = _run(lambda: _seed(settings, seed=seed, scale=size))
+    try:
+        counts = _run(lambda: _seed(settings, seed=seed, scale=size))
+    except ValueError as exc:
+        console.print(f"[red]Cannot seed:[/] {exc}")
+        raise typer.Exit(code=1) from exc
     _print_counts(counts)
 
 
@@ -163,7 +165,7 @@ def dev(
     _run(lambda: _migrate(settings))
     if _run(lambda: _database_is_empty(settings)):
         console.print(f"Empty database: seeding a demo dataset (scale {DEV_DEMO_SCALE}).")
-        _print_counts(_run(lambda: _seed(settings, seed=1, scale=DEV_DEMO_SCALE)))
+        _print_counts(_run(lambda: _seed(settings, seed=42, scale=DEV_DEMO_SCALE)))
     bound_port = port or settings.port
     console.print(
         f"\n[bold green]GraphiQL:[/] http://127.0.0.1:{bound_port}/graphql   "

@@ -22,27 +22,27 @@ class Settings(BaseSettings):
     )
 
     database_url: str = Field(
-        DEFAULT_DATABASE_URL,
+        default=DEFAULT_DATABASE_URL,
         validation_alias=AliasChoices("database_url", "DATABASE_URL"),
         description="Tortoise URL: sqlite://path or postgres://user:pass@host:5432/db",
     )
     redis_url: str | None = Field(
-        None,
+        default=None,
         validation_alias=AliasChoices("redis_url", "REDIS_URL"),
         description="Redis for the task queue; unset means no Redis check in /readyz",
     )
-    host: str = Field("127.0.0.1", validation_alias=AliasChoices("host", "RAPPORT_HOST"))
-    port: int = Field(8000, validation_alias=AliasChoices("port", "RAPPORT_PORT"))
+    host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("host", "RAPPORT_HOST"))
+    port: int = Field(default=8000, validation_alias=AliasChoices("port", "RAPPORT_PORT"))
     env: Literal["development", "production"] = Field(
-        "development", validation_alias=AliasChoices("env", "RAPPORT_ENV")
+        default="development", validation_alias=AliasChoices("env", "RAPPORT_ENV")
     )
     demo_scale: float = Field(
-        1.0,
+        default=1.0,
         gt=0,
         validation_alias=AliasChoices("demo_scale", "RAPPORT_DEMO_SCALE"),
         description="Default size factor of `crm seed --demo`",
     )
-    log_level: str = Field("info", validation_alias=AliasChoices("log_level", "LOG_LEVEL"))
+    log_level: str = Field(default="info", validation_alias=AliasChoices("log_level", "LOG_LEVEL"))
 
     @property
     def is_production(self) -> bool:
