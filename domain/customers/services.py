@@ -260,3 +260,36 @@ async def unsubscribe(customer_id: int, *, actor: str) -> Customer:
         else OrganizationInput(unsubscribed=True)
     )
     return await _update(customer.id, data, actor=actor)
+
+
+# Funnel order; CHURNED sits outside it, so a churned customer who buys again is won back.
+FUNNEL = ("SUBSCRIBER", "LEAD", "MQL", "SQL", "OPPORTUNITY", "CUSTOMER", "EVANGELIST")
+
+
+async def advance_lifecycle(customer: Customer, target: str, *, actor: str) -> bool:
+    """Move ``customer`` forward to ``target`` unless it is already there or further on.
+
+    Writes its own audit entry and ``customer.lifecycle_changed`` event. Call it inside the
+    caller's transaction (a won deal and its customer's promotion commit together).
+    """
+    current = customer.lifecycle_stage
+    if current in FUNNEL and FUNNEL.index(current) >= FUNNEL.index(target):
+        return False
+    customer.lifecycle_stage = target
+    customer.updated_by = actor
+    await customer.save(update_fields=["lifecycle_stage", "updated_by", "updated_at"])
+    changes = {"lifecycle_stage": [current, target]}
+    await record_many(
+        [
+            Record(
+                actor=actor,
+                action="customer.lifecycle",
+                target_type="Customer",
+                target_id=customer.id,
+                changes=changes,
+                event_type="customer.lifecycle_changed",
+                payload={"from": current, "to": target},
+            )
+        ]
+    )
+    return True
