@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from tortoise.transactions import in_transaction
 
 from domain.customers.attributes import load_definitions, validate_attributes
-from domain.customers.commands import ORGANIZATION, PERSON, OrganizationInput, PersonInput
+from domain.customers.commands import (
+    ORGANIZATION,
+    PERSON,
+    UNSET,
+    OrganizationInput,
+    PersonInput,
+)
 from domain.customers.normalize import (
     apply_values,
     derived_events,
@@ -188,9 +195,25 @@ async def upsert_organization(data: OrganizationInput, *, actor: str) -> tuple[C
     existing = await Customer.filter(domain=domain).first() if domain else None
     if existing is None:
         return await _create(data, actor=actor), True
-    if existing.deleted_at is not None:
-        raise domain_conflict(existing)
-    return await _update(existing.id, data, actor=actor), False
+    survivor = await follow_merges(existing)
+    if survivor.deleted_at is not None:
+        raise domain_conflict(survivor)
+    if survivor.id != existing.id:
+        # The merged-away holder keeps its domain for the record; the survivor keeps its own.
+        data = dataclasses.replace(data, domain=UNSET)
+    return await _update(survivor.id, data, actor=actor), False
+
+
+async def follow_merges(customer: Customer) -> Customer:
+    """The live survivor a merged customer ended up in (the customer itself if not merged)."""
+    seen = {customer.id}
+    while customer.merged_into_id is not None and customer.merged_into_id not in seen:
+        survivor = await Customer.filter(id=customer.merged_into_id).first()
+        if survivor is None:
+            break
+        seen.add(survivor.id)
+        customer = survivor
+    return customer
 
 
 async def delete_customer(customer_id: int, *, actor: str) -> Customer:
