@@ -429,7 +429,8 @@ class _Generator:
             next_id += 1
             family, first, given = self.person_name()
             display = f"{family} {first}"
-            org = orgs[employer[i]] if employer[i] is not None else None
+            employer_index = employer[i]
+            org = orgs[employer_index] if employer_index is not None else None
             city: int | None
             if org is not None and rng.random() < 0.7:
                 city = org["_city"]
@@ -449,7 +450,9 @@ class _Generator:
                     phones.append({"number": self.mobile(), "label": rng.choice(("work", "home"))})
             job_title = vn.JOB_TITLES.pick(rng) if org is not None else None
             if org is None and rng.random() < 0.1:
-                job_title = rng.choice(("Freelancer", "Sinh viên", "Chủ cửa hàng", "Kinh doanh tự do"))
+                job_title = rng.choice(
+                    ("Freelancer", "Sinh viên", "Chủ cửa hàng", "Kinh doanh tự do")
+                )
             created = _days_ago(rng, 1_095, 1.5)
             if org is not None and created < org["created_at"]:
                 created = org["created_at"] + timedelta(hours=rng.randint(1, 2_000))
@@ -526,7 +529,8 @@ class _Generator:
 
     def work_email(self, given: str, family: str, first: str, domain: str) -> Row:
         initials = "".join(fold_required(w)[0] for w in first.split()[:-1])
-        for local in (f"{given}.{family}", f"{given}{family[0]}{initials}", f"{given}.{initials}{family}"):
+        candidates = (f"{given}.{family}", f"{given}{family[0]}{initials}", f"{given}{family}")
+        for local in candidates:
             if self.emails.claim(f"{local}@{domain}"):
                 return {"address": f"{local}@{domain}", "label": "work"}
         n = 1
@@ -618,7 +622,8 @@ class _Generator:
         while made < self.counts["family_of"]:
             a = rng.randrange(n_people)
             group = by_family[people[a]["last_name"]]
-            b = rng.choice(group) if len(group) > 1 and rng.random() < 0.8 else rng.randrange(n_people)
+            same_family = len(group) > 1 and rng.random() < 0.8
+            b = rng.choice(group) if same_family else rng.randrange(n_people)
             lo, hi = min(a, b), max(a, b)
             if a == b or not pairs.claim(f"F{lo}:{hi}"):
                 continue
@@ -817,11 +822,15 @@ class _Generator:
                     ANCHOR - timedelta(minutes=5),
                 )
             opportunity = None
-            open_opps = [o for o in self.opps_by_customer.get(customer["id"], ()) if o["status"] == "OPEN"]
+            opps = self.opps_by_customer.get(customer["id"], [])
+            open_opps = [o for o in opps if o["status"] == "OPEN"]
             if open_opps and rng.random() < 0.6:
                 opportunity = rng.choice(open_opps)["id"]
             title = rng.choice(vn.TASK_TITLES).format(name=customer["display_name"])[:300]
-            assignee = customer["owner_id"] if rng.random() < 0.85 else rng.choice(self.contact_users)
+            if rng.random() < 0.85:
+                assignee = customer["owner_id"]
+            else:
+                assignee = rng.choice(self.contact_users)
             rows.append(
                 {
                     "title": title,
@@ -958,10 +967,12 @@ async def _finish(ids: dict[str, int], gen: _Generator) -> None:
             await tx.execute_query(
                 f"UPDATE {table} SET updated_at = created_at WHERE created_by = '{ACTOR}'"
             )
+        # An opportunity was last touched by its last stage change (UPDATE ... FROM: SQLite 3.33+).
         await tx.execute_query(
-            "UPDATE opportunities SET updated_at = ("
-            "SELECT MAX(sc.changed_at) FROM stage_changes sc WHERE sc.opportunity_id = opportunities.id"
-            f") WHERE created_by = '{ACTOR}'"
+            "UPDATE opportunities SET updated_at = m.t FROM ("
+            "SELECT opportunity_id, MAX(changed_at) AS t FROM stage_changes GROUP BY opportunity_id"
+            ") AS m WHERE m.opportunity_id = opportunities.id "
+            f"AND opportunities.created_by = '{ACTOR}'"
         )
         if conn.capabilities.dialect == "postgres":
             for table in ids:

@@ -372,7 +372,9 @@ INTERACTION_SUBJECTS: dict[str, tuple[str, ...]] = {
         "Gọi tư vấn", "Gọi lại theo yêu cầu", "Discovery call", "Nhắc lịch thanh toán",
         "Khảo sát mức độ hài lòng", "Cold call",
     ),
-    "MEETING": ("Họp demo sản phẩm", "Kick-off meeting", "Họp đàm phán hợp đồng", "Quarterly review"),
+    "MEETING": (
+        "Họp demo sản phẩm", "Kick-off meeting", "Họp đàm phán hợp đồng", "Quarterly review",
+    ),
     "NOTE": ("Ghi chú", "Khách hàng quan tâm gói cao cấp", "Internal note", "Cần gửi tài liệu"),
     "CHAT": ("Chat Zalo", "Tin nhắn Facebook", "Live chat trên website", "Hỏi về khuyến mãi"),
     "SMS": ("SMS khuyến mãi", "SMS nhắc lịch hẹn", "OTP xác nhận", "SMS cảm ơn"),
