@@ -82,3 +82,15 @@ async def test_readyz_runs_one_statement(
         await api.get("/readyz")
 
     assert log.statements == ["SELECT 1"]
+
+
+async def test_each_test_gets_an_empty_migrated_database(
+    database: str, sql_statements: type[StatementLog]
+) -> None:
+    from domain.persistence.models import Customer
+
+    with sql_statements() as log:
+        exists = await Customer.exists()
+
+    assert not exists
+    assert log.count == 1
