@@ -11,6 +11,8 @@ from gql.errors import PublicErrors, log_unexpected
 from strawberry.tools import merge_types
 
 from gql.analytics import AnalyticsQuery
+from gql.mutations.customers import CustomerMutations
+from gql.mutations.results import ERROR_TYPES
 from gql.queries import Query as ListQuery
 from gql.types.customers import Organization, Person
 from gql.types.sales import Stage, StageChange
@@ -24,10 +26,12 @@ class RapportSchema(strawberry.Schema):
 
 
 Query = merge_types("Query", (ListQuery, AnalyticsQuery))
+Mutation = merge_types("Mutation", (CustomerMutations,))
 
 schema = RapportSchema(
     query=Query,
-    types=[Person, Organization, Stage, StageChange],
+    mutation=Mutation,
+    types=[Person, Organization, Stage, StageChange, *ERROR_TYPES],
     extensions=[PublicErrors],
     config=StrawberryConfig(relay_max_results=100),
 )
