@@ -84,7 +84,7 @@ def _run_isolated(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
     thread.join()
     if "error" in outcome:
         raise outcome["error"]
-    return outcome["value"]  # type: ignore[no-any-return]
+    return outcome["value"]
 
 
 async def _postgres_execute(dsn: str, statement: str) -> None:
@@ -185,9 +185,17 @@ def settings(db_url: str) -> Settings:
     """Settings of the app under test: ``db_url``, development mode, no Redis.
 
     Override this fixture in a module (same name) to test other settings, e.g. production.
-    The process environment and any ``.env`` file are ignored.
+    Every field is given, so the process environment and any ``.env`` file play no part.
     """
-    return Settings(_env_file=None, database_url=db_url, redis_url=None, env="development")
+    return Settings(
+        database_url=db_url,
+        redis_url=None,
+        host="127.0.0.1",
+        port=8000,
+        env="development",
+        demo_scale=1.0,
+        log_level="info",
+    )
 
 
 @pytest.fixture
