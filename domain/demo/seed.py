@@ -98,12 +98,10 @@ def search_text_for(
     domain: str | None = None,
     legal_name: str | None = None,
 ) -> str:
-    parts = [display_name, *emails, *(p.lstrip("+") for p in phones)]
-    if domain:
-        parts.append(domain)
-    if legal_name:
-        parts.append(legal_name)
-    return fold_required(" ".join(parts))
+    """``search_text`` exactly as ``domain.customers.normalize.refresh_derived`` builds it."""
+    parts = [fold_required(display_name), fold(legal_name), domain, *emails]
+    parts += ["".join(c for c in p if c.isdigit()) for p in phones]
+    return " ".join(dict.fromkeys(p for p in parts if p))
 
 
 def _days_ago(rng: random.Random, max_days: float, skew: float = 1.0) -> datetime:
@@ -721,8 +719,11 @@ class _Generator:
                 continue
             if any(o["status"] == "WON" for o in opps):
                 customer["lifecycle_stage"] = "CUSTOMER"
-            elif any(o["status"] == "OPEN" for o in opps) and customer["lifecycle_stage"] not in (
-                "CUSTOMER",
+            elif any(o["status"] == "OPEN" for o in opps) and customer["lifecycle_stage"] in (
+                "SUBSCRIBER",
+                "LEAD",
+                "MQL",
+                "SQL",
             ):
                 customer["lifecycle_stage"] = "OPPORTUNITY"
 

@@ -283,16 +283,18 @@ TAG_VOCABULARY: tuple[str, ...] = (
     "vip", "hanoi", "hcmc", "newsletter", "event-2026", "partner", "b2b", "b2c",
 )  # fmt: skip
 
+# Same values as ``domain.customers.commands.LIFECYCLE_STAGES``.
 LIFECYCLE_STAGES: tuple[str, ...] = (
-    "SUBSCRIBER", "LEAD", "MQL", "SQL", "OPPORTUNITY", "CUSTOMER", "OTHER",
+    "SUBSCRIBER", "LEAD", "MQL", "SQL", "OPPORTUNITY", "CUSTOMER", "EVANGELIST", "CHURNED",
 )  # fmt: skip
 
 # Initial distribution before opportunities promote customers to OPPORTUNITY / CUSTOMER.
 PERSON_LIFECYCLE: Weighted[str] = Weighted(
-    [("SUBSCRIBER", 22), ("LEAD", 40), ("MQL", 16), ("SQL", 9), ("CUSTOMER", 10), ("OTHER", 3)]
-)
+    [("SUBSCRIBER", 22), ("LEAD", 40), ("MQL", 16), ("SQL", 9), ("CUSTOMER", 9),
+     ("EVANGELIST", 1.5), ("CHURNED", 2.5)]
+)  # fmt: skip
 ORG_LIFECYCLE: Weighted[str] = Weighted(
-    [("LEAD", 40), ("MQL", 15), ("SQL", 15), ("CUSTOMER", 25), ("OTHER", 5)]
+    [("LEAD", 40), ("MQL", 15), ("SQL", 15), ("CUSTOMER", 24), ("EVANGELIST", 2), ("CHURNED", 4)]
 )
 
 # --- Staff ---------------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from domain.contact import normalize_phone
+from domain.customers.commands import LIFECYCLE_STAGES
+from domain.customers.normalize import refresh_derived
 from domain.demo import expected_counts, seed_demo
 from domain.demo.seed import ACTOR, ANCHOR, search_text_for
 from domain.demo.vietnam import TAG_VOCABULARY
@@ -30,6 +32,17 @@ from domain.persistence.models import (
 from domain.text import decode_tags, encode_tags, fold
 
 SCALE = 0.02
+DERIVED = (
+    "display_name",
+    "display_name_fold",
+    "first_name_fold",
+    "last_name_fold",
+    "job_title_fold",
+    "legal_name_fold",
+    "industry_fold",
+    "city_fold",
+    "search_text",
+)
 
 
 @pytest.fixture
@@ -127,6 +140,10 @@ async def test_customer_columns_are_consistent(seeded: dict[str, int]) -> None:
         assert c.search_text == search_text_for(
             c.display_name, addresses, numbers, c.domain, c.legal_name
         )
+        assert c.lifecycle_stage in LIFECYCLE_STAGES
+        stored = {f: getattr(c, f) for f in DERIVED}
+        refresh_derived(c)  # the domain's own derivation must not change a thing
+        assert {f: getattr(c, f) for f in DERIVED} == stored
         tags = decode_tags(c.tags)
         assert set(tags) <= set(TAG_VOCABULARY)
         assert encode_tags(tags) == c.tags
