@@ -18,7 +18,7 @@ class RapportGraphQL(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None = None
     ) -> Context:
-        actor = "system"
+        actor = "api"  # the authenticated principal replaces this once authentication exists
         header = request.headers.get("x-request-id")
         context = Context(
             request=request,

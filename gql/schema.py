@@ -11,7 +11,11 @@ from gql.errors import PublicErrors, log_unexpected
 from strawberry.tools import merge_types
 
 from gql.analytics import AnalyticsQuery
+from gql.mutations.activities import ActivityMutations
 from gql.mutations.customers import CustomerMutations
+from gql.mutations.relationships import RelationshipMutations
+from gql.mutations.sales import SalesMutations
+from gql.mutations.staff import StaffMutations
 from gql.mutations.results import ERROR_TYPES
 from gql.queries import Query as ListQuery
 from gql.types.customers import Organization, Person
@@ -26,7 +30,10 @@ class RapportSchema(strawberry.Schema):
 
 
 Query = merge_types("Query", (ListQuery, AnalyticsQuery))
-Mutation = merge_types("Mutation", (CustomerMutations,))
+Mutation = merge_types(
+    "Mutation",
+    (CustomerMutations, RelationshipMutations, ActivityMutations, SalesMutations, StaffMutations),
+)
 
 schema = RapportSchema(
     query=Query,
