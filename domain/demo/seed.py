@@ -543,7 +543,9 @@ class _Generator:
         while True:
             pattern = rng.random()
             if pattern < 0.35:
-                local = f"{given}.{family}{rng.randint(80, 2005)}"
+                local = (
+                    f"{given}.{family}{rng.choice((rng.randint(1, 99), rng.randint(1965, 2004)))}"
+                )
             elif pattern < 0.65:
                 local = f"{family}{middle}{rng.randint(1, 99)}"
             elif pattern < 0.85:
@@ -655,7 +657,7 @@ class _Generator:
             earliest = max(customer["created_at"], ANCHOR - 730 * DAY)
             created = earliest + (ANCHOR - timedelta(hours=2) - earliest) * rng.random() ** 0.8
             age_days = (ANCHOR - created) / DAY
-            p_open = 0.15 + 0.8 * math.exp(-age_days / 90)
+            p_open = 0.12 + 0.8 * math.exp(-age_days / 60)
             r = rng.random()
             if r < p_open:
                 status = "OPEN"
