@@ -235,6 +235,8 @@ def apply_values(customer: Customer, values: dict[str, Any], *, now: dt.datetime
         customer.display_name = ""
     refresh_derived(customer)
     after = snapshot(customer)
+    if customer.pk is None:  # a creation: everything it starts with is a change from nothing
+        return {k: [None, after[k]] for k in TRACKED_COLUMNS if after[k] not in (None, "", [], {})}
     return {k: [before[k], after[k]] for k in TRACKED_COLUMNS if before[k] != after[k]}
 
 
@@ -293,7 +295,7 @@ def derived_events(changes: Changes) -> list[tuple[str, dict[str, Any]]]:
         before, after = changes["lifecycle_stage"]
         events.append(("customer.lifecycle_changed", {"from": before, "to": after}))
     if "tags" in changes:
-        before_tags = set(changes["tags"][0])
+        before_tags = set(changes["tags"][0] or [])
         added = [t for t in changes["tags"][1] if t not in before_tags]
         if added:
             events.append(("customer.tag_added", {"tags": added}))

@@ -104,13 +104,15 @@ def seek_predicate(
     """Rows strictly after (or before) the position ``values`` in the given order."""
     disjuncts = []
     for i, column in enumerate(columns):
-        parts = []
-        for prev, value in zip(columns[:i], values[:i], strict=True):
-            expr = prev.expression.format(a=alias)
-            parts.append(f"{expr} IS NULL" if value is None else f"{expr} = {params.add(value)}")
         value = values[i]
         if value is None:
             continue  # nothing sorts strictly beside NULL in this key; the NULL flag orders it
+        parts = []
+        for prev, prev_value in zip(columns[:i], values[:i], strict=True):
+            expr = prev.expression.format(a=alias)
+            parts.append(
+                f"{expr} IS NULL" if prev_value is None else f"{expr} = {params.add(prev_value)}"
+            )
         op = ">" if after != column.descending else "<"  # after+ASC or before+DESC: ">"
         parts.append(f"{column.expression.format(a=alias)} {op} {params.add(value)}")
         disjuncts.append("(" + " AND ".join(parts) + ")")

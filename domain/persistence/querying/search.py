@@ -42,12 +42,16 @@ async def search_customers(text: str, limit: int) -> list[SearchHit]:
         f" + CASE WHEN {a}.display_name_fold LIKE {p('% ' + _like_escape(tokens[0]) + '%')} "
         "ESCAPE '\\' THEN 20 ELSE 0 END"
     )
-    if len(digits) >= 6:
+    phone_like = len(digits) >= 6 and len(digits) >= len(re.sub(r"[\s+().-]", "", text)) - 1
+    if phone_like:
+        # Local ("0912...") and international ("+84912...") forms share the last nine digits.
         score += f" + CASE WHEN {a}.primary_phone LIKE {p('%' + digits[-9:])} THEN 80 ELSE 0 END"
     score += " + 1)"
-    conditions = [f"{a}.deleted_at IS NULL"]
-    for token in tokens:
-        conditions.append(f"{a}.search_text LIKE {p('%' + _like_escape(token) + '%')} ESCAPE '\\'")
+    matches = [f"{a}.search_text LIKE {p('%' + _like_escape(t) + '%')} ESCAPE '\\'" for t in tokens]
+    match = "(" + " AND ".join(matches) + ")"
+    if phone_like:
+        match = f"({match} OR {a}.search_text LIKE {p('%' + digits[-9:] + '%')})"
+    conditions = [f"{a}.deleted_at IS NULL", match]
     sql = (
         f"SELECT {a}.*, {score} AS _score FROM {entity.table} {a} "
         f"WHERE {' AND '.join(conditions)} "

@@ -25,7 +25,7 @@ _SOURCES = {
     "TASK": "SELECT customer_id AS c, created_at AS at, id FROM tasks "
     "WHERE deleted_at IS NULL AND customer_id IN ({ids})",
     "CHANGE": "SELECT target_id AS c, at, id FROM audit_entries "
-    "WHERE target_type = 'customer' AND target_id IN ({ids})",
+    "WHERE target_type = 'Customer' AND target_id IN ({ids})",
 }
 
 
