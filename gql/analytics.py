@@ -49,15 +49,15 @@ class OpportunityGroupKey:
 
     @strawberry.field
     async def stage(self, info: Info) -> Stage | None:
-        return await load(info.context, "Stage", self.stage_id)  # type: ignore[no-any-return]
+        return await load(info.context, "Stage", self.stage_id)
 
     @strawberry.field
     async def owner(self, info: Info) -> User | None:
-        return await load(info.context, "User", self.owner_id)  # type: ignore[no-any-return]
+        return await load(info.context, "User", self.owner_id)
 
     @strawberry.field
     async def pipeline(self, info: Info) -> Pipeline | None:
-        return await load(info.context, "Pipeline", self.pipeline_id)  # type: ignore[no-any-return]
+        return await load(info.context, "Pipeline", self.pipeline_id)
 
 
 @strawberry.type(description="Count and amount statistics of a set of opportunities.")
@@ -92,14 +92,16 @@ class AnalyticsQuery:
     @strawberry.field(description="Customers ranked by how well they match (accent-insensitive).")
     async def search(self, query: str, first: int = 20) -> list[SearchHit]:
         if not 1 <= first <= MAX_PAGE_SIZE:
-            raise ValidationFailed("first", f"first must be between 1 and {MAX_PAGE_SIZE}",
-                                   "PAGE_SIZE_OUT_OF_RANGE")
+            raise ValidationFailed(
+                "first", f"first must be between 1 and {MAX_PAGE_SIZE}", "PAGE_SIZE_OUT_OF_RANGE"
+            )
         hits = await search_customers(query, first)
         return [SearchHit(score=h.score, customer=h.customer) for h in hits]  # type: ignore[arg-type]
 
     @strawberry.field(description="Sum/avg/min/max of amount, overall and per group.")
     async def opportunity_stats(
-        self, filter: OpportunityFilter | None = None,
+        self,
+        filter: OpportunityFilter | None = None,
         group_by: list[OpportunityGroupBy] | None = None,
     ) -> OpportunityStats:
         query = Query(ENTITIES["Opportunity"], to_filter("Opportunity", filter))
@@ -109,8 +111,18 @@ class AnalyticsQuery:
             columns = {g.value: g.value for g in dict.fromkeys(group_by)}
             groups = await aggregate(query, "amount", columns)
         return OpportunityStats(
-            total=OpportunityAggregate(key=None, count=total.count, sum=total.sum, avg=total.avg,
-                                       min=total.min, max=total.max),
-            groups=[OpportunityAggregate(key=_key(g.group), count=g.count, sum=g.sum, avg=g.avg,
-                                         min=g.min, max=g.max) for g in groups],
+            total=OpportunityAggregate(
+                key=None,
+                count=total.count,
+                sum=total.sum,
+                avg=total.avg,
+                min=total.min,
+                max=total.max,
+            ),
+            groups=[
+                OpportunityAggregate(
+                    key=_key(g.group), count=g.count, sum=g.sum, avg=g.avg, min=g.min, max=g.max
+                )
+                for g in groups
+            ],
         )

@@ -41,7 +41,7 @@ def by_id(context: Context, entity: str) -> DataLoader[int, Any]:
         if entity == "User":
             # Users are almost always shown with their team: fetch both in one statement.
             query = query.select_related("team")
-        rows = {row.id: row for row in await query}
+        rows: dict[int, Any] = {row.pk: row for row in await query}
         if entity == "User":
             teams = by_id(context, "Team")
             for user in rows.values():
@@ -67,16 +67,24 @@ def children(
         pages = await fetch_pages_per_parent(query, parent_column, list(keys), page)
         return [pages[k] for k in keys]
 
-    key = ("children", query.entity.name, parent_column, repr(query.filter), query.order,
-           query.restriction, page)
+    key = (
+        "children",
+        query.entity.name,
+        parent_column,
+        repr(query.filter),
+        query.order,
+        query.restriction,
+        page,
+    )
     return context.loaders.get(key, batch)
 
 
 __all__ = ["ENTITIES", "by_id", "children", "load"]
 
 
-def all_children(context: Context, entity: str, parent_field: str, order: tuple[str, ...]
-                 ) -> DataLoader[int, list[Any]]:
+def all_children(
+    context: Context, entity: str, parent_field: str, order: tuple[str, ...]
+) -> DataLoader[int, list[Any]]:
     """Every live child of each parent (for small, bounded lists such as a pipeline's stages)."""
     model = _MODELS.get(entity) or getattr(m, entity)
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-
 import strawberry
 
 from gql.enums import (
@@ -28,7 +27,6 @@ from gql.filters import (
 )
 
 UNSET = strawberry.UNSET
-
 
 
 @strawberry.input

@@ -34,11 +34,20 @@ def public_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
         extensions: dict[str, Any] = {"code": original.code}
         if getattr(original, "field", None):
             extensions["field"] = original.field  # type: ignore[attr-defined]
-        return GraphQLError(original.message, nodes=error.nodes, source=error.source,
-                            positions=error.positions, path=error.path, extensions=extensions)
+        return GraphQLError(
+            original.message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions=extensions,
+        )
     return GraphQLError(
         f"Internal error (request {request_id})",
-        nodes=error.nodes, source=error.source, positions=error.positions, path=error.path,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
         extensions={"code": "INTERNAL", "requestId": request_id},
     )
 

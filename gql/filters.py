@@ -197,5 +197,16 @@ def to_filter(entity: str, value: Any) -> Filter | None:
     return parts[0] if len(parts) == 1 else AllOf(tuple(parts))
 
 
-__all__ = ["BooleanFilter", "DateFilter", "DateTimeFilter", "DecimalFilter", "EnumFilter",
-           "IDFilter", "IntFilter", "StringFilter", "TagFilter", "enums", "to_filter"]
+__all__ = [
+    "BooleanFilter",
+    "DateFilter",
+    "DateTimeFilter",
+    "DecimalFilter",
+    "EnumFilter",
+    "IDFilter",
+    "IntFilter",
+    "StringFilter",
+    "TagFilter",
+    "enums",
+    "to_filter",
+]

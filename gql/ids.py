@@ -15,7 +15,9 @@ def encode_id(type_name: str, pk: int) -> str:
     return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
 
 
-def decode_id(value: str, *, expected: set[str] | None = None, field: str = "id") -> tuple[str, int]:
+def decode_id(
+    value: str, *, expected: set[str] | None = None, field: str = "id"
+) -> tuple[str, int]:
     """Return ``(type_name, pk)``; a malformed id or one of another type is a ValidationFailed."""
     try:
         type_name, _, raw_pk = base64.b64decode(value, validate=True).decode().partition(":")
@@ -26,8 +28,9 @@ def decode_id(value: str, *, expected: set[str] | None = None, field: str = "id"
         raise ValidationFailed(field, f"malformed id {value!r}", "INVALID_ID")
     if expected is not None and type_name not in expected:
         wanted = " or ".join(sorted(expected))
-        raise ValidationFailed(field, f"id {value!r} is a {type_name}, expected {wanted}",
-                               "WRONG_ID_TYPE")
+        raise ValidationFailed(
+            field, f"id {value!r} is a {type_name}, expected {wanted}", "WRONG_ID_TYPE"
+        )
     return type_name, pk
 
 

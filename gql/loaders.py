@@ -27,7 +27,7 @@ class Loaders:
         """
         loader = self._loaders.get(key)
         if loader is None:
-            loader = DataLoader(load_fn=batch)  # type: ignore[arg-type]
+            loader = DataLoader(load_fn=batch)
             self._loaders[key] = loader
         return loader
 

@@ -103,7 +103,9 @@ RelationshipOrder = _order_input(
 )
 
 
-def to_sort_keys(order_by: list[object] | None, default: tuple[SortKey, ...]) -> tuple[SortKey, ...]:
+def to_sort_keys(
+    order_by: list[object] | None, default: tuple[SortKey, ...]
+) -> tuple[SortKey, ...]:
     if not order_by:
         return default
     keys = []

@@ -42,8 +42,19 @@ from gql.types.staff import Team, User
 Info = strawberry.Info[Context, None]
 _BY_ID = (SortKey("id"),)
 _KIND_OF = {"Person": "PERSON", "Organization": "ORGANIZATION"}
-_NODE_TYPES = {"Person", "Organization", "User", "Team", "Pipeline", "Stage", "Opportunity",
-               "Interaction", "Task", "Relationship", "StageChange"}
+_NODE_TYPES = {
+    "Person",
+    "Organization",
+    "User",
+    "Team",
+    "Pipeline",
+    "Stage",
+    "Opportunity",
+    "Interaction",
+    "Task",
+    "Relationship",
+    "StageChange",
+}
 MAX_NODES = 100
 
 
@@ -54,7 +65,7 @@ async def resolve_node(info: Info, global_id: str) -> Node | None:
     row = await by_id(info.context, STORAGE_OF.get(type_name, type_name)).load(pk)
     if row is None or (type_name in _KIND_OF and row.kind != _KIND_OF[type_name]):
         return None
-    return row  # type: ignore[no-any-return]
+    return row
 
 
 @strawberry.type
@@ -71,114 +82,197 @@ class Query:
 
     @strawberry.field(description="People and organizations together.")
     async def customers(
-        self, filter: CustomerFilter | None = None,
+        self,
+        filter: CustomerFilter | None = None,
         order_by: list[CustomerOrder] | None = None,  # type: ignore[valid-type]
-        first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         include_deleted: bool = False,
     ) -> Connection[Customer]:
         return await list_connection(
-            entity="Customer", filter=filter, order_by=order_by, default_order=_BY_ID,
-            first=first, after=after, last=last, before=before, include_deleted=include_deleted,
+            entity="Customer",
+            filter=filter,
+            order_by=order_by,
+            default_order=_BY_ID,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            include_deleted=include_deleted,
         )
 
     @strawberry.field
     async def people(
-        self, filter: PersonFilter | None = None,
+        self,
+        filter: PersonFilter | None = None,
         order_by: list[CustomerOrder] | None = None,  # type: ignore[valid-type]
-        first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         include_deleted: bool = False,
     ) -> Connection[Person]:
         return await list_connection(
-            entity="Person", filter=filter, order_by=order_by, default_order=_BY_ID,
-            first=first, after=after, last=last, before=before, include_deleted=include_deleted,
+            entity="Person",
+            filter=filter,
+            order_by=order_by,
+            default_order=_BY_ID,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            include_deleted=include_deleted,
         )
 
     @strawberry.field
     async def organizations(
-        self, filter: OrganizationFilter | None = None,
+        self,
+        filter: OrganizationFilter | None = None,
         order_by: list[CustomerOrder] | None = None,  # type: ignore[valid-type]
-        first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         include_deleted: bool = False,
     ) -> Connection[Organization]:
         return await list_connection(
-            entity="Organization", filter=filter, order_by=order_by, default_order=_BY_ID,
-            first=first, after=after, last=last, before=before, include_deleted=include_deleted,
+            entity="Organization",
+            filter=filter,
+            order_by=order_by,
+            default_order=_BY_ID,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            include_deleted=include_deleted,
         )
 
     @strawberry.field
     async def opportunities(
-        self, filter: OpportunityFilter | None = None,
+        self,
+        filter: OpportunityFilter | None = None,
         order_by: list[OpportunityOrder] | None = None,  # type: ignore[valid-type]
-        first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Opportunity]:
         return await list_connection(
-            entity="Opportunity", filter=filter, order_by=order_by, default_order=_BY_ID,
-            first=first, after=after, last=last, before=before,
+            entity="Opportunity",
+            filter=filter,
+            order_by=order_by,
+            default_order=_BY_ID,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field
     async def interactions(
-        self, filter: InteractionFilter | None = None,
+        self,
+        filter: InteractionFilter | None = None,
         order_by: list[InteractionOrder] | None = None,  # type: ignore[valid-type]
-        first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Interaction]:
         return await list_connection(
-            entity="Interaction", filter=filter, order_by=order_by,
+            entity="Interaction",
+            filter=filter,
+            order_by=order_by,
             default_order=(SortKey("occurredAt", descending=True),),
-            first=first, after=after, last=last, before=before,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field
     async def tasks(
-        self, filter: TaskFilter | None = None,
+        self,
+        filter: TaskFilter | None = None,
         order_by: list[TaskOrder] | None = None,  # type: ignore[valid-type]
-        first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Task]:
         return await list_connection(
-            entity="Task", filter=filter, order_by=order_by, default_order=_BY_ID,
-            first=first, after=after, last=last, before=before,
+            entity="Task",
+            filter=filter,
+            order_by=order_by,
+            default_order=_BY_ID,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field
     async def relationships(
-        self, filter: RelationshipFilter | None = None,
+        self,
+        filter: RelationshipFilter | None = None,
         order_by: list[RelationshipOrder] | None = None,  # type: ignore[valid-type]
-        first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Relationship]:
         return await list_connection(
-            entity="Relationship", filter=filter, order_by=order_by, default_order=_BY_ID,
-            first=first, after=after, last=last, before=before,
+            entity="Relationship",
+            filter=filter,
+            order_by=order_by,
+            default_order=_BY_ID,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field
     async def users(
-        self, filter: UserFilter | None = None,
+        self,
+        filter: UserFilter | None = None,
         order_by: list[UserOrder] | None = None,  # type: ignore[valid-type]
-        first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[User]:
         return await list_connection(
-            entity="User", filter=filter, order_by=order_by, default_order=_BY_ID,
-            first=first, after=after, last=last, before=before,
+            entity="User",
+            filter=filter,
+            order_by=order_by,
+            default_order=_BY_ID,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field
     async def teams(
-        self, filter: TeamFilter | None = None,
+        self,
+        filter: TeamFilter | None = None,
         order_by: list[TeamOrder] | None = None,  # type: ignore[valid-type]
-        first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Team]:
         return await list_connection(
-            entity="Team", filter=filter, order_by=order_by, default_order=_BY_ID,
-            first=first, after=after, last=last, before=before,
+            entity="Team",
+            filter=filter,
+            order_by=order_by,
+            default_order=_BY_ID,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field(description="Every pipeline with its stages.")

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from graphql.error import GraphQLError
 import strawberry
+from graphql.error import GraphQLError
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 from strawberry.types.execution import ExecutionContext
 
-from gql.errors import PublicErrors, log_unexpected
-from strawberry.tools import merge_types
-
 from gql.analytics import AnalyticsQuery
+from gql.errors import PublicErrors, log_unexpected
 from gql.mutations.activities import ActivityMutations
 from gql.mutations.customers import CustomerMutations
 from gql.mutations.relationships import RelationshipMutations
+from gql.mutations.results import ERROR_TYPES
 from gql.mutations.sales import SalesMutations
 from gql.mutations.staff import StaffMutations
-from gql.mutations.results import ERROR_TYPES
 from gql.queries import Query as ListQuery
 from gql.types.customers import Organization, Person
 from gql.types.sales import Stage, StageChange

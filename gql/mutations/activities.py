@@ -98,9 +98,11 @@ class ActivityMutations:
                 subject=input.subject,
                 body=input.body,
                 occurred_at=input.occurred_at,
-                user_id=None if input.user_id is None
+                user_id=None
+                if input.user_id is None
                 else decode_pk(input.user_id, "User", field="userId"),
-                opportunity_id=None if input.opportunity_id is None
+                opportunity_id=None
+                if input.opportunity_id is None
                 else decode_pk(input.opportunity_id, "Opportunity", field="opportunityId"),
                 actor=info.context.actor,
             )
@@ -119,8 +121,9 @@ class ActivityMutations:
     @strawberry.mutation
     async def update_task(self, info: Info, input: UpdateTaskInput) -> TaskResult:
         async def run() -> TaskSuccess:
-            row = await tasks.update_task(decode_pk(input.id, "Task"), task_command(input.patch),
-                                          actor=info.context.actor)
+            row = await tasks.update_task(
+                decode_pk(input.id, "Task"), task_command(input.patch), actor=info.context.actor
+            )
             return TaskSuccess(task=row)  # type: ignore[arg-type]
 
         return await attempt(info.context, run)

@@ -54,7 +54,10 @@ class SourceFields:
     utm: JSON | None = None
 
 
-@strawberry.input(name="PersonInput", description="Fields of a person; omitted fields are left unchanged on update.")
+@strawberry.input(
+    name="PersonInput",
+    description="Fields of a person; omitted fields are left unchanged on update.",
+)
 class PersonFields:
     first_name: str | None = UNSET
     last_name: str | None = strawberry.field(default=UNSET, description="Family name (họ).")
@@ -79,7 +82,10 @@ class PersonFields:
     unsubscribed: bool | None = UNSET
 
 
-@strawberry.input(name="OrganizationInput", description="Fields of an organization; omitted fields are left unchanged.")
+@strawberry.input(
+    name="OrganizationInput",
+    description="Fields of an organization; omitted fields are left unchanged.",
+)
 class OrganizationFields:
     display_name: str | None = UNSET
     legal_name: str | None = UNSET

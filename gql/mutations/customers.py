@@ -77,8 +77,9 @@ class CustomerMutations:
     async def update_person(self, info: Info, input: UpdatePersonInput) -> PersonResult:
         async def run() -> PersonSuccess:
             pk = decode_pk(input.id, "Person")
-            row = await services.update_person(pk, person_command(input.patch),
-                                               actor=info.context.actor)
+            row = await services.update_person(
+                pk, person_command(input.patch), actor=info.context.actor
+            )
             return PersonSuccess(person=row, created=False)  # type: ignore[arg-type]
 
         return await attempt(info.context, run, existing_type="Person")
@@ -86,39 +87,46 @@ class CustomerMutations:
     @strawberry.mutation(description="Create, or update the person whose primary e-mail matches.")
     async def upsert_person(self, info: Info, input: PersonFields) -> PersonResult:
         async def run() -> PersonSuccess:
-            row, created = await services.upsert_person(person_command(input),
-                                                        actor=info.context.actor)
+            row, created = await services.upsert_person(
+                person_command(input), actor=info.context.actor
+            )
             return PersonSuccess(person=row, created=created)  # type: ignore[arg-type]
 
         return await attempt(info.context, run, existing_type="Person")
 
     @strawberry.mutation(description="Create an organization; its domain must be unique.")
-    async def create_organization(self, info: Info, input: OrganizationFields
-                                  ) -> OrganizationResult:
+    async def create_organization(
+        self, info: Info, input: OrganizationFields
+    ) -> OrganizationResult:
         async def run() -> OrganizationSuccess:
-            row = await services.create_organization(organization_command(input),
-                                                     actor=info.context.actor)
+            row = await services.create_organization(
+                organization_command(input), actor=info.context.actor
+            )
             return OrganizationSuccess(organization=row, created=True)  # type: ignore[arg-type]
 
         return await attempt(info.context, run, existing_type="Organization")
 
     @strawberry.mutation
-    async def update_organization(self, info: Info, input: UpdateOrganizationInput
-                                  ) -> OrganizationResult:
+    async def update_organization(
+        self, info: Info, input: UpdateOrganizationInput
+    ) -> OrganizationResult:
         async def run() -> OrganizationSuccess:
             pk = decode_pk(input.id, "Organization")
-            row = await services.update_organization(pk, organization_command(input.patch),
-                                                     actor=info.context.actor)
+            row = await services.update_organization(
+                pk, organization_command(input.patch), actor=info.context.actor
+            )
             return OrganizationSuccess(organization=row, created=False)  # type: ignore[arg-type]
 
         return await attempt(info.context, run, existing_type="Organization")
 
     @strawberry.mutation(description="Create, or update the organization with the same domain.")
-    async def upsert_organization(self, info: Info, input: OrganizationFields
-                                  ) -> OrganizationResult:
+    async def upsert_organization(
+        self, info: Info, input: OrganizationFields
+    ) -> OrganizationResult:
         async def run() -> OrganizationSuccess:
-            row, created = await services.upsert_organization(organization_command(input),
-                                                              actor=info.context.actor)
+            row, created = await services.upsert_organization(
+                organization_command(input), actor=info.context.actor
+            )
             return OrganizationSuccess(organization=row, created=created)  # type: ignore[arg-type]
 
         return await attempt(info.context, run, existing_type="Organization")

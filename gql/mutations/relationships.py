@@ -60,16 +60,21 @@ class RelationshipRefInput:
 @strawberry.type
 class RelationshipMutations:
     @strawberry.mutation(description="Relate two customers: from --kind--> to.")
-    async def create_relationship(self, info: Info, input: CreateRelationshipInput
-                                  ) -> RelationshipResult:
+    async def create_relationship(
+        self, info: Info, input: CreateRelationshipInput
+    ) -> RelationshipResult:
         async def run() -> RelationshipSuccess:
             row = await edges.create_relationship(
                 kind=input.kind,
-                from_customer_id=decode_pk(input.from_customer_id, *CUSTOMER_TYPES,
-                                           field="fromCustomerId"),
-                to_customer_id=decode_pk(input.to_customer_id, *CUSTOMER_TYPES,
-                                         field="toCustomerId"),
-                starts_on=input.starts_on, ends_on=input.ends_on, notes=input.notes,
+                from_customer_id=decode_pk(
+                    input.from_customer_id, *CUSTOMER_TYPES, field="fromCustomerId"
+                ),
+                to_customer_id=decode_pk(
+                    input.to_customer_id, *CUSTOMER_TYPES, field="toCustomerId"
+                ),
+                starts_on=input.starts_on,
+                ends_on=input.ends_on,
+                notes=input.notes,
                 actor=info.context.actor,
             )
             return RelationshipSuccess(relationship=row)  # type: ignore[arg-type]
@@ -77,11 +82,11 @@ class RelationshipMutations:
         return await attempt(info.context, run)
 
     @strawberry.mutation(description="Close a relationship on a date; its history stays.")
-    async def end_relationship(self, info: Info, input: EndRelationshipInput
-                               ) -> RelationshipResult:
+    async def end_relationship(self, info: Info, input: EndRelationshipInput) -> RelationshipResult:
         async def run() -> RelationshipSuccess:
-            row = await edges.end_relationship(decode_pk(input.id, "Relationship"),
-                                               ends_on=input.ends_on, actor=info.context.actor)
+            row = await edges.end_relationship(
+                decode_pk(input.id, "Relationship"), ends_on=input.ends_on, actor=info.context.actor
+            )
             return RelationshipSuccess(relationship=row)  # type: ignore[arg-type]
 
         return await attempt(info.context, run)
@@ -89,8 +94,9 @@ class RelationshipMutations:
     @strawberry.mutation
     async def delete_relationship(self, info: Info, input: RelationshipRefInput) -> DeleteResult:
         async def run() -> DeletedSuccess:
-            await edges.delete_relationship(decode_pk(input.id, "Relationship"),
-                                            actor=info.context.actor)
+            await edges.delete_relationship(
+                decode_pk(input.id, "Relationship"), actor=info.context.actor
+            )
             return DeletedSuccess(id=input.id)
 
         return await attempt(info.context, run)

@@ -75,10 +75,12 @@ async def attempt(
     except Conflict as exc:
         existing = (
             strawberry.ID(encode_id(existing_type, exc.existing_id))
-            if existing_type and exc.existing_id else None
+            if existing_type and exc.existing_id
+            else None
         )
-        return ConflictError(message=exc.message, code=exc.code, field=exc.field,
-                             existing_id=existing)
+        return ConflictError(
+            message=exc.message, code=exc.code, field=exc.field, existing_id=existing
+        )
     except PermissionDenied as exc:
         return PermissionDeniedError(message=exc.message, code=exc.code)
     finally:

@@ -89,8 +89,9 @@ class CreatePipelineInput:
 @strawberry.type
 class SalesMutations:
     @strawberry.mutation(description="Open a deal for a customer.")
-    async def create_opportunity(self, info: Info, input: CreateOpportunityInput
-                                 ) -> OpportunityResult:
+    async def create_opportunity(
+        self, info: Info, input: CreateOpportunityInput
+    ) -> OpportunityResult:
         async def run() -> OpportunitySuccess:
             row = await deals.create_opportunity(
                 name=input.name,
@@ -122,8 +123,9 @@ class SalesMutations:
     @strawberry.mutation(description="Mark a deal won; its customer becomes a CUSTOMER.")
     async def win_opportunity(self, info: Info, input: OpportunityRefInput) -> OpportunityResult:
         async def run() -> OpportunitySuccess:
-            row = await deals.win_opportunity(decode_pk(input.id, "Opportunity"),
-                                              actor=info.context.actor)
+            row = await deals.win_opportunity(
+                decode_pk(input.id, "Opportunity"), actor=info.context.actor
+            )
             return OpportunitySuccess(opportunity=row)  # type: ignore[arg-type]
 
         return await attempt(info.context, run)
@@ -131,18 +133,19 @@ class SalesMutations:
     @strawberry.mutation(description="Mark a deal lost, with the reason.")
     async def lose_opportunity(self, info: Info, input: LoseOpportunityInput) -> OpportunityResult:
         async def run() -> OpportunitySuccess:
-            row = await deals.lose_opportunity(decode_pk(input.id, "Opportunity"),
-                                               reason=input.reason, actor=info.context.actor)
+            row = await deals.lose_opportunity(
+                decode_pk(input.id, "Opportunity"), reason=input.reason, actor=info.context.actor
+            )
             return OpportunitySuccess(opportunity=row)  # type: ignore[arg-type]
 
         return await attempt(info.context, run)
 
     @strawberry.mutation(description="Reopen a won or lost deal.")
-    async def reopen_opportunity(self, info: Info, input: OpportunityRefInput
-                                 ) -> OpportunityResult:
+    async def reopen_opportunity(self, info: Info, input: OpportunityRefInput) -> OpportunityResult:
         async def run() -> OpportunitySuccess:
-            row = await deals.reopen_opportunity(decode_pk(input.id, "Opportunity"),
-                                                 actor=info.context.actor)
+            row = await deals.reopen_opportunity(
+                decode_pk(input.id, "Opportunity"), actor=info.context.actor
+            )
             return OpportunitySuccess(opportunity=row)  # type: ignore[arg-type]
 
         return await attempt(info.context, run)

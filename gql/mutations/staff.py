@@ -59,12 +59,17 @@ class StaffMutations:
     async def create_user(self, info: Info, input: CreateUserInput) -> UserResult:
         async def run() -> UserSuccess:
             row = await users.create_user(
-                name=input.name, email=input.email, role=input.role.value,
-                team_id=None if input.team_id is None
+                name=input.name,
+                email=input.email,
+                role=input.role.value,
+                team_id=None
+                if input.team_id is None
                 else decode_pk(input.team_id, "Team", field="teamId"),
-                manager_id=None if input.manager_id is None
+                manager_id=None
+                if input.manager_id is None
                 else decode_pk(input.manager_id, "User", field="managerId"),
-                timezone=input.timezone, actor=info.context.actor,
+                timezone=input.timezone,
+                actor=info.context.actor,
             )
             return UserSuccess(user=row)  # type: ignore[arg-type]
 
@@ -75,9 +80,11 @@ class StaffMutations:
         async def run() -> TeamSuccess:
             row = await teams.create_team(
                 name=input.name,
-                lead_id=None if input.lead_id is None
+                lead_id=None
+                if input.lead_id is None
                 else decode_pk(input.lead_id, "User", field="leadId"),
-                calendar_key=input.calendar_key, actor=info.context.actor,
+                calendar_key=input.calendar_key,
+                actor=info.context.actor,
             )
             return TeamSuccess(team=row)  # type: ignore[arg-type]
 

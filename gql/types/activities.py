@@ -34,19 +34,22 @@ class Interaction(Record):
         return isinstance(obj, m.Interaction)
 
     @strawberry.field
-    async def customer(self, root: strawberry.Parent[m.Interaction],
-                       info: strawberry.Info[Context, None]) -> CustomerRef | None:
-        return await load(info.context, "Customer", root.customer_id)  # type: ignore[no-any-return]
+    async def customer(
+        self, root: strawberry.Parent[m.Interaction], info: strawberry.Info[Context, None]
+    ) -> CustomerRef | None:
+        return await load(info.context, "Customer", root.customer_id)
 
     @strawberry.field
-    async def user(self, root: strawberry.Parent[m.Interaction],
-                   info: strawberry.Info[Context, None]) -> User | None:
-        return await load(info.context, "User", root.user_id)  # type: ignore[no-any-return]
+    async def user(
+        self, root: strawberry.Parent[m.Interaction], info: strawberry.Info[Context, None]
+    ) -> User | None:
+        return await load(info.context, "User", root.user_id)
 
     @strawberry.field
-    async def opportunity(self, root: strawberry.Parent[m.Interaction],
-                          info: strawberry.Info[Context, None]) -> Opportunity | None:
-        return await load(info.context, "Opportunity", root.opportunity_id)  # type: ignore[no-any-return]
+    async def opportunity(
+        self, root: strawberry.Parent[m.Interaction], info: strawberry.Info[Context, None]
+    ) -> Opportunity | None:
+        return await load(info.context, "Opportunity", root.opportunity_id)
 
 
 @strawberry.type(description="Follow-up work for a user, optionally about a customer or deal.")
@@ -62,16 +65,19 @@ class Task(Record):
         return isinstance(obj, m.Task)
 
     @strawberry.field
-    async def assignee(self, root: strawberry.Parent[m.Task],
-                       info: strawberry.Info[Context, None]) -> User | None:
-        return await load(info.context, "User", root.assignee_id)  # type: ignore[no-any-return]
+    async def assignee(
+        self, root: strawberry.Parent[m.Task], info: strawberry.Info[Context, None]
+    ) -> User | None:
+        return await load(info.context, "User", root.assignee_id)
 
     @strawberry.field
-    async def customer(self, root: strawberry.Parent[m.Task],
-                       info: strawberry.Info[Context, None]) -> CustomerRef | None:
-        return await load(info.context, "Customer", root.customer_id)  # type: ignore[no-any-return]
+    async def customer(
+        self, root: strawberry.Parent[m.Task], info: strawberry.Info[Context, None]
+    ) -> CustomerRef | None:
+        return await load(info.context, "Customer", root.customer_id)
 
     @strawberry.field
-    async def opportunity(self, root: strawberry.Parent[m.Task],
-                          info: strawberry.Info[Context, None]) -> Opportunity | None:
-        return await load(info.context, "Opportunity", root.opportunity_id)  # type: ignore[no-any-return]
+    async def opportunity(
+        self, root: strawberry.Parent[m.Task], info: strawberry.Info[Context, None]
+    ) -> Opportunity | None:
+        return await load(info.context, "Opportunity", root.opportunity_id)

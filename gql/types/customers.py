@@ -148,9 +148,14 @@ class Customer(Record):
             return None
         a: dict[str, Any] = root.address
         return Address(
-            line1=a.get("line1"), line2=a.get("line2"), ward=a.get("ward"),
-            district=a.get("district"), city=a.get("city"), province=a.get("province"),
-            postal_code=a.get("postalCode"), country=a.get("country"),
+            line1=a.get("line1"),
+            line2=a.get("line2"),
+            ward=a.get("ward"),
+            district=a.get("district"),
+            city=a.get("city"),
+            province=a.get("province"),
+            postal_code=a.get("postalCode"),
+            country=a.get("country"),
         )
 
     @strawberry.field
@@ -159,89 +164,150 @@ class Customer(Record):
 
     @strawberry.field
     def source(self, root: strawberry.Parent[m.Customer]) -> Source:
-        return Source(channel=root.source_channel, campaign=root.source_campaign,
-                      utm=root.source_utm)
+        return Source(
+            channel=root.source_channel, campaign=root.source_campaign, utm=root.source_utm
+        )
 
     @strawberry.field
     def consent(self, root: strawberry.Parent[m.Customer]) -> Consent:
-        return Consent(email_opt_in=root.email_opt_in, sms_opt_in=root.sms_opt_in,
-                       unsubscribed_at=root.unsubscribed_at)
+        return Consent(
+            email_opt_in=root.email_opt_in,
+            sms_opt_in=root.sms_opt_in,
+            unsubscribed_at=root.unsubscribed_at,
+        )
 
     @strawberry.field
     def classification(self, root: strawberry.Parent[m.Customer]) -> Classification:
-        residency = (Residency.UNKNOWN if not root.country else
-                     Residency.DOMESTIC if root.country == HOME_COUNTRY else Residency.FOREIGN)
+        residency = (
+            Residency.UNKNOWN
+            if not root.country
+            else Residency.DOMESTIC
+            if root.country == HOME_COUNTRY
+            else Residency.FOREIGN
+        )
         kind = CustomerType.INDIVIDUAL if root.kind == "PERSON" else CustomerType.ORGANIZATION
         return Classification(type=kind, residency=residency)
 
     @strawberry.field
     async def owner(self, root: strawberry.Parent[m.Customer], info: Info) -> User | None:
-        return await load(info.context, "User", root.owner_id)  # type: ignore[no-any-return]
+        return await load(info.context, "User", root.owner_id)
 
     @strawberry.field(description="Deals of this customer.")
     async def opportunities(
-        self, root: strawberry.Parent[m.Customer], info: Info,
+        self,
+        root: strawberry.Parent[m.Customer],
+        info: Info,
         filter: OpportunityFilter | None = None,
         order_by: list[OpportunityOrder] | None = None,  # type: ignore[valid-type]
-        first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Opportunity]:
         return await child_connection(
-            info.context, entity="Opportunity", parent_column="customer_id", parent_id=root.id,
-            filter=filter, order_by=order_by, default_order=_BY_ID,
-            first=first, after=after, last=last, before=before,
+            info.context,
+            entity="Opportunity",
+            parent_column="customer_id",
+            parent_id=root.id,
+            filter=filter,
+            order_by=order_by,
+            default_order=_BY_ID,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field(description="Touch points, oldest first by default; `last: 5` = latest five.")
     async def interactions(
-        self, root: strawberry.Parent[m.Customer], info: Info,
+        self,
+        root: strawberry.Parent[m.Customer],
+        info: Info,
         filter: InteractionFilter | None = None,
         order_by: list[InteractionOrder] | None = None,  # type: ignore[valid-type]
-        first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Interaction]:
         return await child_connection(
-            info.context, entity="Interaction", parent_column="customer_id", parent_id=root.id,
-            filter=filter, order_by=order_by, default_order=(SortKey("occurredAt"),),
-            first=first, after=after, last=last, before=before,
+            info.context,
+            entity="Interaction",
+            parent_column="customer_id",
+            parent_id=root.id,
+            filter=filter,
+            order_by=order_by,
+            default_order=(SortKey("occurredAt"),),
+            first=first,
+            after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field
     async def tasks(
-        self, root: strawberry.Parent[m.Customer], info: Info,
+        self,
+        root: strawberry.Parent[m.Customer],
+        info: Info,
         filter: TaskFilter | None = None,
         order_by: list[TaskOrder] | None = None,  # type: ignore[valid-type]
-        first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Task]:
         return await child_connection(
-            info.context, entity="Task", parent_column="customer_id", parent_id=root.id,
-            filter=filter, order_by=order_by, default_order=_BY_ID,
-            first=first, after=after, last=last, before=before,
+            info.context,
+            entity="Task",
+            parent_column="customer_id",
+            parent_id=root.id,
+            filter=filter,
+            order_by=order_by,
+            default_order=_BY_ID,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field(description="Everything that happened to this customer, newest first.")
     async def timeline(
-        self, root: strawberry.Parent[m.Customer], info: Info,
-        first: int = 20, after: str | None = None,
+        self,
+        root: strawberry.Parent[m.Customer],
+        info: Info,
+        first: int = 20,
+        after: str | None = None,
     ) -> TimelineConnection:
         return await customer_timeline(info.context, root.id, first, after)
 
     @strawberry.field(description="Typed edges to other customers, outgoing by default.")
     async def relationships(
-        self, root: strawberry.Parent[m.Customer], info: Info,
+        self,
+        root: strawberry.Parent[m.Customer],
+        info: Info,
         direction: RelationshipDirection = RelationshipDirection.OUTGOING,
         filter: RelationshipFilter | None = None,
         order_by: list[RelationshipOrder] | None = None,  # type: ignore[valid-type]
-        first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Relationship]:
-        column = ("from_customer_id" if direction is RelationshipDirection.OUTGOING
-                  else "to_customer_id")
+        column = (
+            "from_customer_id" if direction is RelationshipDirection.OUTGOING else "to_customer_id"
+        )
         return await child_connection(
-            info.context, entity="Relationship", parent_column=column, parent_id=root.id,
-            filter=filter, order_by=order_by, default_order=_BY_ID,
-            first=first, after=after, last=last, before=before,
+            info.context,
+            entity="Relationship",
+            parent_column=column,
+            parent_id=root.id,
+            filter=filter,
+            order_by=order_by,
+            default_order=_BY_ID,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
         )
 
 
@@ -257,9 +323,10 @@ class Person(Customer):
         return isinstance(obj, m.Customer) and obj.kind == "PERSON"
 
     @strawberry.field(description="The employer.")
-    async def organization(self, root: strawberry.Parent[m.Customer], info: Info
-                           ) -> Organization | None:
-        return await load(info.context, "Customer", root.organization_id)  # type: ignore[no-any-return]
+    async def organization(
+        self, root: strawberry.Parent[m.Customer], info: Info
+    ) -> Organization | None:
+        return await load(info.context, "Customer", root.organization_id)
 
 
 @strawberry.type(description="A company or other organization.")
@@ -276,20 +343,32 @@ class Organization(Customer):
 
     @strawberry.field(description="The parent organization (group of companies).")
     async def parent(self, root: strawberry.Parent[m.Customer], info: Info) -> Organization | None:
-        return await load(info.context, "Customer", root.parent_id)  # type: ignore[no-any-return]
+        return await load(info.context, "Customer", root.parent_id)
 
     @strawberry.field(description="People employed here.")
     async def people(
-        self, root: strawberry.Parent[m.Customer], info: Info,
+        self,
+        root: strawberry.Parent[m.Customer],
+        info: Info,
         filter: PersonFilter | None = None,
         order_by: list[CustomerOrder] | None = None,  # type: ignore[valid-type]
-        first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Person]:
         return await child_connection(
-            info.context, entity="Person", parent_column="organization_id", parent_id=root.id,
-            filter=filter, order_by=order_by, default_order=_BY_ID,
-            first=first, after=after, last=last, before=before,
+            info.context,
+            entity="Person",
+            parent_column="organization_id",
+            parent_id=root.id,
+            filter=filter,
+            order_by=order_by,
+            default_order=_BY_ID,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
         )
 
 
@@ -305,11 +384,13 @@ class Relationship(Record):
         return isinstance(obj, m.Relationship)
 
     @strawberry.field
-    async def from_customer(self, root: strawberry.Parent[m.Relationship], info: Info
-                            ) -> Customer | None:
-        return await load(info.context, "Customer", root.from_customer_id)  # type: ignore[no-any-return]
+    async def from_customer(
+        self, root: strawberry.Parent[m.Relationship], info: Info
+    ) -> Customer | None:
+        return await load(info.context, "Customer", root.from_customer_id)
 
     @strawberry.field
-    async def to_customer(self, root: strawberry.Parent[m.Relationship], info: Info
-                          ) -> Customer | None:
-        return await load(info.context, "Customer", root.to_customer_id)  # type: ignore[no-any-return]
+    async def to_customer(
+        self, root: strawberry.Parent[m.Relationship], info: Info
+    ) -> Customer | None:
+        return await load(info.context, "Customer", root.to_customer_id)

@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 @strawberry.interface(description="An object with a global, opaque id.")
 class Node:
     @strawberry.field
-    def id(self, root: strawberry.Parent[Any], info: strawberry.Info[Context, None]) -> strawberry.ID:
+    def id(
+        self, root: strawberry.Parent[Any], info: strawberry.Info[Context, None]
+    ) -> strawberry.ID:
         return strawberry.ID(encode_id(info._raw_info.parent_type.name, root.id))
 
 
@@ -33,7 +35,7 @@ class Actor:
     ) -> Annotated[User, strawberry.lazy("gql.types.staff")] | None:
         if self.kind != "user" or not self.ref or not self.ref.isdigit():
             return None
-        return await load(info.context, "User", int(self.ref))  # type: ignore[no-any-return]
+        return await load(info.context, "User", int(self.ref))
 
 
 def actor_of(value: str) -> Actor:

@@ -32,10 +32,11 @@ class Pipeline(Record):
         return isinstance(obj, m.Pipeline)
 
     @strawberry.field(description="Stages in order.")
-    async def stages(self, root: strawberry.Parent[m.Pipeline],
-                     info: strawberry.Info[Context, None]) -> list[Stage]:
+    async def stages(
+        self, root: strawberry.Parent[m.Pipeline], info: strawberry.Info[Context, None]
+    ) -> list[Stage]:
         loader = all_children(info.context, "Stage", "pipeline_id", ("position", "id"))
-        return await loader.load(root.id)  # type: ignore[no-any-return]
+        return await loader.load(root.id)
 
 
 @strawberry.type(description="A pipeline stage with its win probability (percent).")
@@ -49,9 +50,10 @@ class Stage(Record):
         return isinstance(obj, m.Stage)
 
     @strawberry.field
-    async def pipeline(self, root: strawberry.Parent[m.Stage], info: strawberry.Info[Context, None]
-                       ) -> Pipeline | None:
-        return await load(info.context, "Pipeline", root.pipeline_id)  # type: ignore[no-any-return]
+    async def pipeline(
+        self, root: strawberry.Parent[m.Stage], info: strawberry.Info[Context, None]
+    ) -> Pipeline | None:
+        return await load(info.context, "Pipeline", root.pipeline_id)
 
 
 @strawberry.type(description="One move of a deal between stages.")
@@ -64,19 +66,22 @@ class StageChange(Node):
         return isinstance(obj, m.StageChange)
 
     @strawberry.field
-    async def from_stage(self, root: strawberry.Parent[m.StageChange],
-                         info: strawberry.Info[Context, None]) -> Stage | None:
-        return await load(info.context, "Stage", root.from_stage_id)  # type: ignore[no-any-return]
+    async def from_stage(
+        self, root: strawberry.Parent[m.StageChange], info: strawberry.Info[Context, None]
+    ) -> Stage | None:
+        return await load(info.context, "Stage", root.from_stage_id)
 
     @strawberry.field
-    async def to_stage(self, root: strawberry.Parent[m.StageChange],
-                       info: strawberry.Info[Context, None]) -> Stage | None:
-        return await load(info.context, "Stage", root.to_stage_id)  # type: ignore[no-any-return]
+    async def to_stage(
+        self, root: strawberry.Parent[m.StageChange], info: strawberry.Info[Context, None]
+    ) -> Stage | None:
+        return await load(info.context, "Stage", root.to_stage_id)
 
     @strawberry.field
-    async def opportunity(self, root: strawberry.Parent[m.StageChange],
-                          info: strawberry.Info[Context, None]) -> Opportunity | None:
-        return await load(info.context, "Opportunity", root.opportunity_id)  # type: ignore[no-any-return]
+    async def opportunity(
+        self, root: strawberry.Parent[m.StageChange], info: strawberry.Info[Context, None]
+    ) -> Opportunity | None:
+        return await load(info.context, "Opportunity", root.opportunity_id)
 
 
 @strawberry.type(description="A deal in a pipeline.")
@@ -94,27 +99,32 @@ class Opportunity(Record):
         return isinstance(obj, m.Opportunity)
 
     @strawberry.field
-    async def customer(self, root: strawberry.Parent[m.Opportunity],
-                       info: strawberry.Info[Context, None]) -> CustomerRef | None:
-        return await load(info.context, "Customer", root.customer_id)  # type: ignore[no-any-return]
+    async def customer(
+        self, root: strawberry.Parent[m.Opportunity], info: strawberry.Info[Context, None]
+    ) -> CustomerRef | None:
+        return await load(info.context, "Customer", root.customer_id)
 
     @strawberry.field
-    async def owner(self, root: strawberry.Parent[m.Opportunity],
-                    info: strawberry.Info[Context, None]) -> User | None:
-        return await load(info.context, "User", root.owner_id)  # type: ignore[no-any-return]
+    async def owner(
+        self, root: strawberry.Parent[m.Opportunity], info: strawberry.Info[Context, None]
+    ) -> User | None:
+        return await load(info.context, "User", root.owner_id)
 
     @strawberry.field
-    async def pipeline(self, root: strawberry.Parent[m.Opportunity],
-                       info: strawberry.Info[Context, None]) -> Pipeline | None:
-        return await load(info.context, "Pipeline", root.pipeline_id)  # type: ignore[no-any-return]
+    async def pipeline(
+        self, root: strawberry.Parent[m.Opportunity], info: strawberry.Info[Context, None]
+    ) -> Pipeline | None:
+        return await load(info.context, "Pipeline", root.pipeline_id)
 
     @strawberry.field
-    async def stage(self, root: strawberry.Parent[m.Opportunity],
-                    info: strawberry.Info[Context, None]) -> Stage | None:
-        return await load(info.context, "Stage", root.stage_id)  # type: ignore[no-any-return]
+    async def stage(
+        self, root: strawberry.Parent[m.Opportunity], info: strawberry.Info[Context, None]
+    ) -> Stage | None:
+        return await load(info.context, "Stage", root.stage_id)
 
     @strawberry.field(description="Stage moves, oldest first.")
-    async def stage_history(self, root: strawberry.Parent[m.Opportunity],
-                            info: strawberry.Info[Context, None]) -> list[StageChange]:
+    async def stage_history(
+        self, root: strawberry.Parent[m.Opportunity], info: strawberry.Info[Context, None]
+    ) -> list[StageChange]:
         loader = all_children(info.context, "StageChange", "opportunity_id", ("changed_at", "id"))
-        return await loader.load(root.id)  # type: ignore[no-any-return]
+        return await loader.load(root.id)

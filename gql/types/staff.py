@@ -26,14 +26,16 @@ class User(Record):
         return isinstance(obj, m.User)
 
     @strawberry.field(description="The user's primary team.")
-    async def team(self, root: strawberry.Parent[m.User], info: strawberry.Info[Context, None]
-                   ) -> Team | None:
-        return await load(info.context, "Team", root.team_id)  # type: ignore[no-any-return]
+    async def team(
+        self, root: strawberry.Parent[m.User], info: strawberry.Info[Context, None]
+    ) -> Team | None:
+        return await load(info.context, "Team", root.team_id)
 
     @strawberry.field
-    async def manager(self, root: strawberry.Parent[m.User], info: strawberry.Info[Context, None]
-                      ) -> User | None:
-        return await load(info.context, "User", root.manager_id)  # type: ignore[no-any-return]
+    async def manager(
+        self, root: strawberry.Parent[m.User], info: strawberry.Info[Context, None]
+    ) -> User | None:
+        return await load(info.context, "User", root.manager_id)
 
 
 @strawberry.type(description="A team of staff, with a lead.")
@@ -46,6 +48,7 @@ class Team(Record):
         return isinstance(obj, m.Team)
 
     @strawberry.field
-    async def lead(self, root: strawberry.Parent[m.Team], info: strawberry.Info[Context, None]
-                   ) -> User | None:
-        return await load(info.context, "User", root.lead_id)  # type: ignore[no-any-return]
+    async def lead(
+        self, root: strawberry.Parent[m.Team], info: strawberry.Info[Context, None]
+    ) -> User | None:
+        return await load(info.context, "User", root.lead_id)

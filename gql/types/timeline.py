@@ -10,10 +10,10 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.scalars import JSON
 
+from domain.errors import ValidationFailed
 from domain.persistence import models as m
 from domain.persistence.querying.fetch import MAX_PAGE_SIZE
 from domain.persistence.querying.timeline import TimelinePage, fetch_timelines
-from domain.errors import ValidationFailed
 from gql.context import Context
 from gql.dataloaders import by_id
 from gql.pagination import PageInfo
@@ -70,8 +70,9 @@ async def customer_timeline(
     context: Context, customer_id: int, first: int, after: str | None
 ) -> TimelineConnection:
     if not 0 <= first <= MAX_PAGE_SIZE:
-        raise ValidationFailed("first", f"first must be between 0 and {MAX_PAGE_SIZE}",
-                               "PAGE_SIZE_OUT_OF_RANGE")
+        raise ValidationFailed(
+            "first", f"first must be between 0 and {MAX_PAGE_SIZE}", "PAGE_SIZE_OUT_OF_RANGE"
+        )
 
     async def batch(keys: Sequence[int]) -> list[TimelinePage]:
         pages = await fetch_timelines(list(keys), first, after)
@@ -79,13 +80,19 @@ async def customer_timeline(
 
     page = await context.loaders.get(("timeline", first, after), batch).load(customer_id)
     # Gathered, so each kind's loader fetches all its rows in one statement.
-    nodes = await asyncio.gather(*(
-        _audit_loader(context).load(e.id) if e.kind == "CHANGE"
-        else by_id(context, _ENTITY_OF[e.kind]).load(e.id)
-        for e in page.entries
-    ))
-    edges = [TimelineEdge(cursor=e.cursor, node=n)
-             for e, n in zip(page.entries, nodes, strict=True) if n is not None]
+    nodes = await asyncio.gather(
+        *(
+            _audit_loader(context).load(e.id)
+            if e.kind == "CHANGE"
+            else by_id(context, _ENTITY_OF[e.kind]).load(e.id)
+            for e in page.entries
+        )
+    )
+    edges = [
+        TimelineEdge(cursor=e.cursor, node=n)
+        for e, n in zip(page.entries, nodes, strict=True)
+        if n is not None
+    ]
     return TimelineConnection(
         edges=edges,
         page_info=PageInfo(

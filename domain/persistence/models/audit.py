@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -12,7 +14,7 @@ class AuditEntry(Model):
     action = fields.CharField(max_length=60)
     target_type = fields.CharField(max_length=40)
     target_id = fields.IntField()
-    changes = fields.JSONField(default=dict)  # {"field": [before, after]}
+    changes: Any = fields.JSONField(default=dict)  # {"field": [before, after]}
     request_id = fields.CharField(max_length=64, null=True)
 
     class Meta:
@@ -26,7 +28,7 @@ class DomainEvent(Model):
     type = fields.CharField(max_length=60)
     subject_type = fields.CharField(max_length=40)
     subject_id = fields.IntField()
-    payload = fields.JSONField(default=dict)
+    payload: Any = fields.JSONField(default=dict)
     actor = fields.CharField(max_length=120, default="system")
     occurred_at = fields.DatetimeField()
     dispatched_at = fields.DatetimeField(null=True, db_index=True)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 
 from domain.persistence.models.base import Record
@@ -38,10 +40,10 @@ class Customer(Record):
     parent_id: int | None
     # Contact
     primary_email = fields.CharField(max_length=254, null=True, db_index=True)
-    emails = fields.JSONField(default=list)  # [{"address", "label"}], primary first
+    emails: Any = fields.JSONField(default=list)  # [{"address", "label"}], primary first
     primary_phone = fields.CharField(max_length=20, null=True, db_index=True)
-    phones = fields.JSONField(default=list)  # [{"number", "label"}], E.164
-    address = fields.JSONField(null=True)  # {"line1","line2","ward","district","city","postalCode"}
+    phones: Any = fields.JSONField(default=list)  # [{"number", "label"}], E.164
+    address: Any = fields.JSONField(null=True)  # line1 line2 ward district city postalCode
     city_fold = fields.CharField(max_length=120, null=True)
     country = fields.CharField(max_length=2, null=True)
     timezone = fields.CharField(max_length=64, null=True)
@@ -49,13 +51,13 @@ class Customer(Record):
     lifecycle_stage = fields.CharField(max_length=12, default="LEAD", db_index=True)
     source_channel = fields.CharField(max_length=60, null=True)
     source_campaign = fields.CharField(max_length=200, null=True)
-    source_utm = fields.JSONField(null=True)
+    source_utm: Any = fields.JSONField(null=True)
     owner: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="owned_customers", null=True, on_delete=fields.SET_NULL
     )
     owner_id: int | None
     tags = fields.CharField(max_length=2000, default="")  # "|a|b|", see domain.text.encode_tags
-    attributes = fields.JSONField(default=dict)
+    attributes: Any = fields.JSONField(default=dict)
     email_opt_in = fields.BooleanField(default=False)
     sms_opt_in = fields.BooleanField(default=False)
     unsubscribed_at = fields.DatetimeField(null=True)
@@ -94,7 +96,7 @@ class AttributeDefinition(Record):
     key = fields.CharField(max_length=64)
     label = fields.CharField(max_length=200)
     type = fields.CharField(max_length=12)  # STRING | NUMBER | BOOLEAN | DATE | CHOICE
-    choices = fields.JSONField(default=list)
+    choices: Any = fields.JSONField(default=list)
 
     class Meta:
         table = "attribute_definitions"

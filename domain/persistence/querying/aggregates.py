@@ -39,14 +39,16 @@ async def aggregate(
     params = SqlParams()
     a = params.alias()
     groups = [f"{a}.{column} AS g_{name}" for name, column in group_columns.items()]
-    select = ", ".join([
-        *groups,
-        "COUNT(*) AS n",
-        f"SUM({a}.{measure_column}) AS s",
-        f"AVG({a}.{measure_column}) AS av",
-        f"MIN({a}.{measure_column}) AS mn",
-        f"MAX({a}.{measure_column}) AS mx",
-    ])
+    select = ", ".join(
+        [
+            *groups,
+            "COUNT(*) AS n",
+            f"SUM({a}.{measure_column}) AS s",
+            f"AVG({a}.{measure_column}) AS av",
+            f"MIN({a}.{measure_column}) AS mn",
+            f"MAX({a}.{measure_column}) AS mx",
+        ]
+    )
     sql = f"SELECT {select} FROM {query.entity.table} {a} WHERE {query.where(a, params)}"
     if group_columns:
         keys = ", ".join(f"{a}.{c}" for c in group_columns.values())

@@ -138,7 +138,9 @@ def compile_filter(entity: EntitySpec, alias: str, node: Filter, params: SqlPara
     if isinstance(node, AllOf):
         if not node.items:
             return "1=1"
-        return "(" + " AND ".join(compile_filter(entity, alias, i, params) for i in node.items) + ")"
+        return (
+            "(" + " AND ".join(compile_filter(entity, alias, i, params) for i in node.items) + ")"
+        )
     if isinstance(node, AnyOf):
         if not node.items:
             return "1=0"

@@ -100,7 +100,11 @@ _CUSTOMER_RELATIONS = {
 ENTITIES: dict[str, EntitySpec] = {
     "Customer": EntitySpec("Customer", m.Customer, _CUSTOMER_FIELDS, _CUSTOMER_RELATIONS),
     "Person": EntitySpec(
-        "Person", m.Customer, _CUSTOMER_FIELDS, _CUSTOMER_RELATIONS, base_condition="kind = 'PERSON'"
+        "Person",
+        m.Customer,
+        _CUSTOMER_FIELDS,
+        _CUSTOMER_RELATIONS,
+        base_condition="kind = 'PERSON'",
     ),
     "Organization": EntitySpec(
         "Organization",

@@ -36,12 +36,11 @@ def _sql_for(db: BaseDBAsyncClient, sql: str) -> str:
     """Our SQL uses ``?`` placeholders; asyncpg wants ``$1, $2, ...``."""
     if db.capabilities.dialect != "postgres":
         return sql
-    out, n = [], 0
-    for part in sql.split("?"):
-        out.append(part)
-        n += 1
-        out.append(f"${n}")
-    return "".join(out[:-1])
+    parts = sql.split("?")
+    out = [parts[0]]
+    for n, part in enumerate(parts[1:], start=1):
+        out.append(f"${n}{part}")
+    return "".join(out)
 
 
 async def run(entity: EntitySpec, sql: str, params: SqlParams) -> list[dict[str, Any]]:
@@ -66,9 +65,12 @@ def validate_page(page: Page) -> Page:
                 name, f"{name} must be between 0 and {MAX_PAGE_SIZE}", "PAGE_SIZE_OUT_OF_RANGE"
             )
     if page.first is None and page.last is None:
-        return Page(first=MAX_PAGE_SIZE if page.before is None else None,
-                    last=MAX_PAGE_SIZE if page.before is not None else None,
-                    after=page.after, before=page.before)
+        return Page(
+            first=MAX_PAGE_SIZE if page.before is None else None,
+            last=MAX_PAGE_SIZE if page.before is not None else None,
+            after=page.after,
+            before=page.before,
+        )
     return page
 
 
@@ -143,7 +145,9 @@ async def fetch_page(query: Query, page: Page) -> PageResult:
 async def count(query: Query) -> int:
     params = SqlParams()
     alias = params.alias()
-    sql = f"SELECT COUNT(*) AS n FROM {query.entity.table} {alias} WHERE {query.where(alias, params)}"
+    sql = (
+        f"SELECT COUNT(*) AS n FROM {query.entity.table} {alias} WHERE {query.where(alias, params)}"
+    )
     rows = await run(query.entity, sql, params)
     return int(rows[0]["n"])
 
@@ -196,8 +200,10 @@ async def fetch_pages_per_parent(
     results: dict[int, PageResult] = {}
     for parent_id in parent_ids:
         children = grouped.get(parent_id, [])
-        total = totals.get(parent_id, 0) if has_cursor else (
-            int(children[0]["_total"]) if children else 0
+        total = (
+            totals.get(parent_id, 0)
+            if has_cursor
+            else (int(children[0]["_total"]) if children else 0)
         )
         more = len(children) > limit
         children = children[:limit]
@@ -213,12 +219,15 @@ async def fetch_pages_per_parent(
     return results
 
 
-async def count_per_parent(query: Query, parent_column: str, parent_ids: list[int]) -> dict[int, int]:
+async def count_per_parent(
+    query: Query, parent_column: str, parent_ids: list[int]
+) -> dict[int, int]:
     params = SqlParams()
     alias = params.alias()
     marks = ", ".join(params.add(int(i)) for i in parent_ids)
     sql = (
-        f"SELECT {alias}.{parent_column} AS parent, COUNT(*) AS n FROM {query.entity.table} {alias} "
+        f"SELECT {alias}.{parent_column} AS parent, COUNT(*) AS n "
+        f"FROM {query.entity.table} {alias} "
         f"WHERE {alias}.{parent_column} IN ({marks}) AND {query.where(alias, params)} "
         f"GROUP BY {alias}.{parent_column}"
     )

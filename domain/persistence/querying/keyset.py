@@ -37,8 +37,9 @@ def key_columns(entity: EntitySpec, order: list[SortKey]) -> list[KeyColumn]:
         field = entity.model._meta.fields_map.get(_field_name(entity, column))
         if field is None or field.null:
             nulls_first = key.nulls_first if key.nulls_first is not None else key.descending
-            columns.append(KeyColumn(f"CASE WHEN {{a}}.{column} IS NULL THEN 1 ELSE 0 END",
-                                     nulls_first))
+            columns.append(
+                KeyColumn(f"CASE WHEN {{a}}.{column} IS NULL THEN 1 ELSE 0 END", nulls_first)
+            )
         columns.append(KeyColumn(f"{{a}}.{column}", key.descending))
     if not order or order[-1].field != "id":
         columns.append(KeyColumn("{a}.id", order[-1].descending if order else False))

@@ -36,7 +36,8 @@ async def search_customers(text: str, limit: int) -> list[SearchHit]:
     p = params.add
     score = (
         f"(CASE WHEN {a}.display_name_fold = {p(folded)} THEN 100 ELSE 0 END"
-        f" + CASE WHEN {a}.primary_email = {p(folded)} OR {a}.domain = {p(folded)} THEN 90 ELSE 0 END"
+        f" + CASE WHEN {a}.primary_email = {p(folded)} OR {a}.domain = {p(folded)} "
+        "THEN 90 ELSE 0 END"
         f" + CASE WHEN {a}.display_name_fold LIKE {p(_like_escape(folded) + '%')} ESCAPE '\\' "
         "THEN 40 ELSE 0 END"
         f" + CASE WHEN {a}.display_name_fold LIKE {p('% ' + _like_escape(tokens[0]) + '%')} "
@@ -59,4 +60,9 @@ async def search_customers(text: str, limit: int) -> list[SearchHit]:
     )
     rows = await run(entity, sql, params)
     columns = _model_columns(entity.model)
-    return [SearchHit(float(r["_score"]), _to_model(m.Customer, r, columns)) for r in rows]  # type: ignore[misc]
+    hits = []
+    for row in rows:
+        customer = _to_model(m.Customer, row, columns)
+        assert isinstance(customer, m.Customer)
+        hits.append(SearchHit(float(row["_score"]), customer))
+    return hits

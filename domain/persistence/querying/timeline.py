@@ -69,8 +69,10 @@ async def fetch_timelines(
     if after:
         at, kind, pk = _decode(after)
         p = params.add
-        seek = (f" WHERE (u.at < {p(at)}) OR (u.at = {p(at)} AND u.kind > {p(kind)})"
-                f" OR (u.at = {p(at)} AND u.kind = {p(kind)} AND u.id < {p(pk)})")
+        seek = (
+            f" WHERE (u.at < {p(at)}) OR (u.at = {p(at)} AND u.kind > {p(kind)})"
+            f" OR (u.at = {p(at)} AND u.kind = {p(kind)} AND u.id < {p(pk)})"
+        )
     sql = (
         "SELECT * FROM (SELECT u.*, ROW_NUMBER() OVER (PARTITION BY u.c "
         "ORDER BY u.at DESC, u.kind ASC, u.id DESC) AS rn FROM ("
