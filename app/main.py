@@ -21,10 +21,6 @@ from gql.http import graphql_app
 
 logger = logging.getLogger(__name__)
 
-#: Requests larger than this are refused before the GraphQL layer parses them.
-MAX_BODY_SIZE = 2 * 1024 * 1024
-
-
 async def _check_database() -> None:
     await get_connection("default").execute_query("SELECT 1")
 
@@ -91,5 +87,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", readyz, methods=["GET"]),
         ],
         lifespan=lifespan,
-        max_body_size=MAX_BODY_SIZE,
+        max_body_size=settings.max_body_bytes,
     )

@@ -42,6 +42,13 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("demo_scale", "RAPPORT_DEMO_SCALE"),
         description="Default size factor of `crm seed --demo`",
     )
+    max_body_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        gt=0,
+        validation_alias=AliasChoices("max_body_bytes", "RAPPORT_MAX_BODY_BYTES"),
+        description="Requests larger than this are refused before GraphQL parses them "
+        "(sized for importCustomers' 10,000 rows)",
+    )
     log_level: str = Field(default="info", validation_alias=AliasChoices("log_level", "LOG_LEVEL"))
 
     @property

@@ -11,6 +11,7 @@ from strawberry.types.execution import ExecutionContext
 from gql.analytics import AnalyticsQuery
 from gql.errors import PublicErrors, log_unexpected
 from gql.mutations.activities import ActivityMutations
+from gql.mutations.bulk import BulkMutations
 from gql.mutations.customers import CustomerMutations
 from gql.mutations.relationships import RelationshipMutations
 from gql.mutations.results import ERROR_TYPES
@@ -31,7 +32,14 @@ class RapportSchema(strawberry.Schema):
 Query = merge_types("Query", (ListQuery, AnalyticsQuery))
 Mutation = merge_types(
     "Mutation",
-    (CustomerMutations, RelationshipMutations, ActivityMutations, SalesMutations, StaffMutations),
+    (
+        CustomerMutations,
+        BulkMutations,
+        RelationshipMutations,
+        ActivityMutations,
+        SalesMutations,
+        StaffMutations,
+    ),
 )
 
 schema = RapportSchema(

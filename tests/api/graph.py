@@ -43,17 +43,22 @@ async def build_graph(people: int = 12, interactions_per_person: int = 7) -> Gra
         ("Phần mềm Minh Phát", "minhphat.com.vn", "Software"),
     ):
         org = await services.create_organization(
-            OrganizationInput(display_name=org_name, domain=domain, industry=industry,
-                              owner_id=g.users[0]),
+            OrganizationInput(
+                display_name=org_name, domain=domain, industry=industry, owner_id=g.users[0]
+            ),
             actor=ACTOR,
         )
         g.orgs.append(org.id)
     for i in range(people):
         person = await services.create_person(
             PersonInput(
-                first_name=f"An {i}", last_name="Nguyễn", emails=[f"an{i}@khachhang.vn"],
-                phones=[f"09{i:08d}"], organization_id=g.orgs[i % 2],
-                owner_id=g.users[i % 2], tags=["vip"] if i % 3 == 0 else [],
+                first_name=f"An {i}",
+                last_name="Nguyễn",
+                emails=[f"an{i}@khachhang.vn"],
+                phones=[f"09{i:08d}"],
+                organization_id=g.orgs[i % 2],
+                owner_id=g.users[i % 2],
+                tags=["vip"] if i % 3 == 0 else [],
             ),
             actor=ACTOR,
         )
@@ -61,18 +66,33 @@ async def build_graph(people: int = 12, interactions_per_person: int = 7) -> Gra
         times = []
         for j in range(interactions_per_person):
             when = T0 + dt.timedelta(days=j, hours=i)
-            await log_interaction(customer_id=person.id, kind="CALL", subject=f"Gọi lần {j}",
-                                  occurred_at=when, user_id=g.users[i % 2], actor=ACTOR)
+            await log_interaction(
+                customer_id=person.id,
+                kind="CALL",
+                subject=f"Gọi lần {j}",
+                occurred_at=when,
+                user_id=g.users[i % 2],
+                actor=ACTOR,
+            )
             times.append(when)
         g.interactions[person.id] = times
         if i % 3 == 0:
-            await create_opportunity(name=f"Hợp đồng {i}", customer_id=person.id,
-                                     pipeline_id=pipeline.id, amount=1_000_000 * (i + 1),
-                                     owner_id=g.users[i % 2], actor=ACTOR)
+            await create_opportunity(
+                name=f"Hợp đồng {i}",
+                customer_id=person.id,
+                pipeline_id=pipeline.id,
+                amount=1_000_000 * (i + 1),
+                owner_id=g.users[i % 2],
+                actor=ACTOR,
+            )
             g.open_deal_people.add(person.id)
         if i % 4 == 0:
-            won = await create_opportunity(name=f"Đơn hàng {i}", customer_id=person.id,
-                                           pipeline_id=pipeline.id, amount=500_000,
-                                           actor=ACTOR)
+            won = await create_opportunity(
+                name=f"Đơn hàng {i}",
+                customer_id=person.id,
+                pipeline_id=pipeline.id,
+                amount=500_000,
+                actor=ACTOR,
+            )
             await win_opportunity(won.id, actor=ACTOR)
     return g

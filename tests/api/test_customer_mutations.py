@@ -16,8 +16,12 @@ PERSON_RESULT = """
   ... on NotFoundError { code message }
   ... on ConflictError { field code existingId message }
 """
-CREATE_PERSON = f"mutation($input: PersonInput!) {{ createPerson(input: $input) {{ {PERSON_RESULT} }} }}"
-UPSERT_PERSON = f"mutation($input: PersonInput!) {{ upsertPerson(input: $input) {{ {PERSON_RESULT} }} }}"
+CREATE_PERSON = (
+    f"mutation($input: PersonInput!) {{ createPerson(input: $input) {{ {PERSON_RESULT} }} }}"
+)
+UPSERT_PERSON = (
+    f"mutation($input: PersonInput!) {{ upsertPerson(input: $input) {{ {PERSON_RESULT} }} }}"
+)
 UPDATE_PERSON = (
     f"mutation($input: UpdatePersonInput!) {{ updatePerson(input: $input) {{ {PERSON_RESULT} }} }}"
 )
@@ -28,24 +32,37 @@ ORG_RESULT = """
   ... on ConflictError { field code existingId }
 """
 CREATE_ORG = (
-    f"mutation($input: OrganizationInput!) {{ createOrganization(input: $input) {{ {ORG_RESULT} }} }}"
+    "mutation($input: OrganizationInput!) "
+    f"{{ createOrganization(input: $input) {{ {ORG_RESULT} }} }}"
 )
 UPSERT_ORG = (
-    f"mutation($input: OrganizationInput!) {{ upsertOrganization(input: $input) {{ {ORG_RESULT} }} }}"
+    "mutation($input: OrganizationInput!) "
+    f"{{ upsertOrganization(input: $input) {{ {ORG_RESULT} }} }}"
 )
 
 
 async def _counts() -> tuple[int, int, int]:
-    return (await m.Customer.all().count(), await m.AuditEntry.all().count(),
-            await m.DomainEvent.all().count())
+    return (
+        await m.Customer.all().count(),
+        await m.AuditEntry.all().count(),
+        await m.DomainEvent.all().count(),
+    )
 
 
 async def test_create_person_normalizes_contact_data(api: httpx.AsyncClient) -> None:
-    body = await gql(api, CREATE_PERSON, {"input": {
-        "firstName": "Văn An", "lastName": "Nguyễn",
-        "emails": [{"address": " An.Nguyen@Example.VN "}, {"address": "an@home.vn"}],
-        "phones": [{"number": "0912 345 678"}], "tags": ["VIP", "Hà Nội"],
-    }})
+    body = await gql(
+        api,
+        CREATE_PERSON,
+        {
+            "input": {
+                "firstName": "Văn An",
+                "lastName": "Nguyễn",
+                "emails": [{"address": " An.Nguyen@Example.VN "}, {"address": "an@home.vn"}],
+                "phones": [{"number": "0912 345 678"}],
+                "tags": ["VIP", "Hà Nội"],
+            }
+        },
+    )
     result = body["data"]["createPerson"]
     assert result["__typename"] == "PersonSuccess"
     person = result["person"]
@@ -62,9 +79,16 @@ async def test_invalid_email_is_a_validation_error_and_writes_nothing(
     api: httpx.AsyncClient,
 ) -> None:
     before = await _counts()
-    body = await gql(api, CREATE_PERSON, {"input": {
-        "firstName": "Bình", "emails": [{"address": "not-an-email"}],
-    }})
+    body = await gql(
+        api,
+        CREATE_PERSON,
+        {
+            "input": {
+                "firstName": "Bình",
+                "emails": [{"address": "not-an-email"}],
+            }
+        },
+    )
     result = body["data"]["createPerson"]
     assert result["__typename"] == "ValidationError"
     assert result["code"] == "INVALID_EMAIL"
@@ -73,7 +97,9 @@ async def test_invalid_email_is_a_validation_error_and_writes_nothing(
 
 
 async def test_invalid_phone_is_a_validation_error(api: httpx.AsyncClient) -> None:
-    body = await gql(api, CREATE_PERSON, {"input": {"firstName": "C", "phones": [{"number": "12"}]}})
+    body = await gql(
+        api, CREATE_PERSON, {"input": {"firstName": "C", "phones": [{"number": "12"}]}}
+    )
     result = body["data"]["createPerson"]
     assert (result["__typename"], result["code"]) == ("ValidationError", "INVALID_PHONE")
     assert await m.Customer.all().count() == 0
@@ -82,8 +108,11 @@ async def test_invalid_phone_is_a_validation_error(api: httpx.AsyncClient) -> No
 async def test_duplicate_domain_is_a_conflict_pointing_at_the_holder(
     api: httpx.AsyncClient,
 ) -> None:
-    first = await gql(api, CREATE_ORG, {"input": {"displayName": "Sao Việt",
-                                                  "domain": "https://www.SaoViet.vn/about"}})
+    first = await gql(
+        api,
+        CREATE_ORG,
+        {"input": {"displayName": "Sao Việt", "domain": "https://www.SaoViet.vn/about"}},
+    )
     created = first["data"]["createOrganization"]
     assert created["organization"]["domain"] == "saoviet.vn"
     before = await _counts()
@@ -98,10 +127,14 @@ async def test_duplicate_domain_is_a_conflict_pointing_at_the_holder(
 async def test_upsert_person_matches_primary_email_case_insensitively(
     api: httpx.AsyncClient,
 ) -> None:
-    one = await gql(api, UPSERT_PERSON, {"input": {"firstName": "Hoa", "lastName": "Trần",
-                                                   "emails": [{"address": "hoa@sao.vn"}]}})
-    two = await gql(api, UPSERT_PERSON, {"input": {"jobTitle": "CEO",
-                                                   "emails": [{"address": "HOA@sao.vn"}]}})
+    one = await gql(
+        api,
+        UPSERT_PERSON,
+        {"input": {"firstName": "Hoa", "lastName": "Trần", "emails": [{"address": "hoa@sao.vn"}]}},
+    )
+    two = await gql(
+        api, UPSERT_PERSON, {"input": {"jobTitle": "CEO", "emails": [{"address": "HOA@sao.vn"}]}}
+    )
     a, b = one["data"]["upsertPerson"], two["data"]["upsertPerson"]
     assert (a["created"], b["created"]) == (True, False)
     assert a["person"]["id"] == b["person"]["id"]
@@ -110,7 +143,9 @@ async def test_upsert_person_matches_primary_email_case_insensitively(
 
 
 async def test_upsert_organization_matches_domain(api: httpx.AsyncClient) -> None:
-    one = await gql(api, UPSERT_ORG, {"input": {"displayName": "Minh Phát", "domain": "minhphat.vn"}})
+    one = await gql(
+        api, UPSERT_ORG, {"input": {"displayName": "Minh Phát", "domain": "minhphat.vn"}}
+    )
     two = await gql(api, UPSERT_ORG, {"input": {"industry": "Software", "domain": "MINHPHAT.vn"}})
     a, b = one["data"]["upsertOrganization"], two["data"]["upsertOrganization"]
     assert (a["created"], b["created"]) == (True, False)
@@ -121,11 +156,14 @@ async def test_upsert_organization_matches_domain(api: httpx.AsyncClient) -> Non
 async def test_update_person_with_unknown_or_wrong_type_id(api: httpx.AsyncClient) -> None:
     org = await gql(api, CREATE_ORG, {"input": {"displayName": "X", "domain": "x.vn"}})
     org_id = org["data"]["createOrganization"]["organization"]["id"]
-    wrong_type = await gql(api, UPDATE_PERSON, {"input": {"id": org_id, "patch": {"jobTitle": "a"}}})
+    wrong_type = await gql(
+        api, UPDATE_PERSON, {"input": {"id": org_id, "patch": {"jobTitle": "a"}}}
+    )
     assert wrong_type["data"]["updatePerson"]["__typename"] == "ValidationError"
     assert wrong_type["data"]["updatePerson"]["code"] == "WRONG_ID_TYPE"
-    missing = await gql(api, UPDATE_PERSON, {"input": {"id": "UGVyc29uOjk5OTk=",
-                                                       "patch": {"jobTitle": "a"}}})
+    missing = await gql(
+        api, UPDATE_PERSON, {"input": {"id": "UGVyc29uOjk5OTk=", "patch": {"jobTitle": "a"}}}
+    )
     assert missing["data"]["updatePerson"]["__typename"] == "NotFoundError"
     garbage = await gql(api, UPDATE_PERSON, {"input": {"id": "%%%", "patch": {"jobTitle": "a"}}})
     assert garbage["data"]["updatePerson"]["code"] == "INVALID_ID"
@@ -136,16 +174,21 @@ async def test_person_joins_an_organization_and_update_keeps_other_fields(
 ) -> None:
     org = await gql(api, CREATE_ORG, {"input": {"displayName": "Bán Lẻ ABC", "domain": "abc.vn"}})
     org_id = org["data"]["createOrganization"]["organization"]["id"]
-    person = await gql(api, CREATE_PERSON, {"input": {"firstName": "Lan", "lastName": "Phạm",
-                                                      "emails": [{"address": "lan@abc.vn"}]}})
+    person = await gql(
+        api,
+        CREATE_PERSON,
+        {"input": {"firstName": "Lan", "lastName": "Phạm", "emails": [{"address": "lan@abc.vn"}]}},
+    )
     pid = person["data"]["createPerson"]["person"]["id"]
-    updated = await gql(api, UPDATE_PERSON, {"input": {"id": pid,
-                                                       "patch": {"organizationId": org_id}}})
+    updated = await gql(
+        api, UPDATE_PERSON, {"input": {"id": pid, "patch": {"organizationId": org_id}}}
+    )
     result = updated["data"]["updatePerson"]["person"]
     assert result["organization"]["displayName"] == "Bán Lẻ ABC"
     assert result["primaryEmail"] == "lan@abc.vn"
-    as_employer = await gql(api, UPDATE_PERSON, {"input": {"id": pid,
-                                                           "patch": {"organizationId": pid}}})
+    as_employer = await gql(
+        api, UPDATE_PERSON, {"input": {"id": pid, "patch": {"organizationId": pid}}}
+    )
     assert as_employer["data"]["updatePerson"]["__typename"] == "ValidationError"
 
 
@@ -156,7 +199,7 @@ async def test_delete_and_restore_customer(api: httpx.AsyncClient) -> None:
         __typename ... on CustomerSuccess { customer { id deletedAt } } } }"""
     deleted = await gql(api, mutation, {"id": pid})
     assert deleted["data"]["deleteCustomer"]["customer"]["deletedAt"] is not None
-    listed = await gql(api, "{ customers { totalCount } node_: node(id: \"%s\") { id } }" % pid)
+    listed = await gql(api, f'{{ customers {{ totalCount }} node_: node(id: "{pid}") {{ id }} }}')
     assert listed["data"]["customers"]["totalCount"] == 0
     assert listed["data"]["node_"] is None
     with_deleted = await gql(api, "{ customers(includeDeleted: true) { totalCount } }")
@@ -170,7 +213,8 @@ async def test_delete_and_restore_customer(api: httpx.AsyncClient) -> None:
 
 
 async def test_wrong_scalar_type_is_a_graphql_validation_error(api: httpx.AsyncClient) -> None:
-    body = await gql(api, CREATE_PERSON, {"input": {"firstName": 12, "tags": "vip"}},
-                     expect_errors=True)
+    body = await gql(
+        api, CREATE_PERSON, {"input": {"firstName": 12, "tags": "vip"}}, expect_errors=True
+    )
     assert body.get("data") is None
     assert await m.Customer.all().count() == 0
