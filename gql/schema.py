@@ -11,6 +11,7 @@ from strawberry.types.execution import ExecutionContext
 from gql.analytics import AnalyticsQuery
 from gql.errors import PublicErrors, log_unexpected
 from gql.mutations.activities import ActivityMutations
+from gql.mutations.attributes import AttributeMutations, AttributeQuery
 from gql.mutations.bulk import BulkMutations
 from gql.mutations.customers import CustomerMutations
 from gql.mutations.relationships import RelationshipMutations
@@ -29,11 +30,12 @@ class RapportSchema(strawberry.Schema):
         log_unexpected(errors, execution_context)
 
 
-Query = merge_types("Query", (ListQuery, AnalyticsQuery))
+Query = merge_types("Query", (ListQuery, AnalyticsQuery, AttributeQuery))
 Mutation = merge_types(
     "Mutation",
     (
         CustomerMutations,
+        AttributeMutations,
         BulkMutations,
         RelationshipMutations,
         ActivityMutations,

@@ -218,3 +218,43 @@ async def test_wrong_scalar_type_is_a_graphql_validation_error(api: httpx.AsyncC
     )
     assert body.get("data") is None
     assert await m.Customer.all().count() == 0
+
+
+DEFINE = """mutation($input: DefineAttributeInput!) { defineAttribute(input: $input) {
+    __typename ... on AttributeDefinitionSuccess { definition { key type choices } }
+    ... on ValidationError { field code } ... on ConflictError { field code } } }"""
+
+
+async def test_typed_custom_attributes(api: httpx.AsyncClient) -> None:
+    tier = {
+        "entity": "CUSTOMER",
+        "key": "tier",
+        "label": "Hạng",
+        "type": "CHOICE",
+        "choices": ["gold", "silver"],
+    }
+    defined = await gql(api, DEFINE, {"input": tier})
+    assert defined["data"]["defineAttribute"]["definition"]["choices"] == ["gold", "silver"]
+    again = await gql(api, DEFINE, {"input": tier})
+    assert again["data"]["defineAttribute"]["__typename"] == "ConflictError"
+    await gql(
+        api,
+        DEFINE,
+        {"input": {"entity": "PERSON", "key": "birthday", "label": "Sinh nhật", "type": "DATE"}},
+    )
+    listed = await gql(api, "{ attributeDefinitions { key } }")
+    assert [d["key"] for d in listed["data"]["attributeDefinitions"]] == ["tier", "birthday"]
+
+    ok = await gql(
+        api,
+        CREATE_PERSON,
+        {"input": {"firstName": "Vy", "attributes": {"tier": "gold", "birthday": "1990-02-03"}}},
+    )
+    assert ok["data"]["createPerson"]["__typename"] == "PersonSuccess"
+    for bad in ({"tier": "platinum"}, {"birthday": "someday"}, {"shoe": 42}):
+        before = await m.Customer.all().count()
+        body = await gql(api, CREATE_PERSON, {"input": {"firstName": "Vy", "attributes": bad}})
+        result = body["data"]["createPerson"]
+        assert result["__typename"] == "ValidationError", bad
+        assert result["field"].startswith("attributes"), result
+        assert await m.Customer.all().count() == before
