@@ -31,6 +31,7 @@ from domain.customers.normalize import (
 )
 from domain.customers.services import customer_record, domain_conflict
 from domain.errors import Conflict, ValidationFailed
+from domain.persistence.constraints import check_lengths
 from domain.persistence.models import AttributeDefinition, Customer, User
 from domain.recording import Record, record_many, utcnow
 
@@ -263,6 +264,7 @@ def _plan(
                 blank = PersonInput() if kind == PERSON else OrganizationInput()
                 customer = new_customer(blank, actor=actor)
                 changes = apply_values(customer, values, now=now)
+                check_lengths(customer)
                 if key:
                     index_map[key] = customer
                 pending.append(_Pending(index, customer, changes, created=True))
@@ -270,6 +272,7 @@ def _plan(
             saved = dict(existing.__dict__)
             try:
                 changes = apply_values(existing, values, now=now)
+                check_lengths(existing)
             except ValidationFailed:
                 existing.__dict__.update(saved)  # leave the matched customer as it was
                 raise

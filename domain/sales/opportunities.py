@@ -27,6 +27,11 @@ async def get_opportunity(opportunity_id: int) -> Opportunity:
     return opportunity
 
 
+#: The column is NUMERIC(18, 2).
+MAX_AMOUNT = decimal.Decimal(10) ** 16
+CENT = decimal.Decimal("0.01")
+
+
 def _amount(value: decimal.Decimal | int | str) -> decimal.Decimal:
     try:
         amount = decimal.Decimal(str(value))
@@ -34,6 +39,11 @@ def _amount(value: decimal.Decimal | int | str) -> decimal.Decimal:
         raise ValidationFailed("amount", f"invalid amount {value!r}", "INVALID") from exc
     if not amount.is_finite() or amount < 0:
         raise ValidationFailed("amount", "amount must be >= 0", "OUT_OF_RANGE")
+    if amount >= MAX_AMOUNT:
+        raise ValidationFailed("amount", f"amount must be below {MAX_AMOUNT:,}", "OUT_OF_RANGE")
+    if amount != amount.quantize(CENT):
+        # Silently rounding money is worse than asking: amounts keep two decimal places.
+        raise ValidationFailed("amount", "at most 2 decimal places", "INVALID_PRECISION")
     return amount
 
 

@@ -43,6 +43,10 @@ async def create_team(
         )
         if lead is not None:
             await lead.teams.add(team)
+            if lead.team_id is None:  # same rule as add_member: the first team is primary
+                lead.team_id = team.id
+                lead.updated_by = actor
+                await lead.save(update_fields=["team_id", "updated_by", "updated_at"])
         await record(
             actor,
             "team.create",

@@ -13,9 +13,11 @@ from enum import Enum
 from typing import Any, TypeVar
 
 import strawberry
+from tortoise.exceptions import ValidationError as StorageValidationError
 
 from domain.customers.commands import UNSET as DOMAIN_UNSET
 from domain.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from domain.persistence.constraints import storage_validation_failed
 from gql.context import Context
 
 T = TypeVar("T")
@@ -67,7 +69,10 @@ async def attempt(
     from gql.ids import encode_id
 
     try:
-        return await use_case()
+        try:
+            return await use_case()
+        except StorageValidationError as exc:
+            raise storage_validation_failed(exc) from exc
     except ValidationFailed as exc:
         return ValidationError(message=exc.message, code=exc.code, field=exc.field)
     except NotFound as exc:

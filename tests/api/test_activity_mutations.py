@@ -7,7 +7,6 @@ import datetime as dt
 from typing import Any
 
 import httpx
-import pytest
 
 from domain.persistence import models as m
 from domain.sales.pipelines import ensure_default_pipelines
@@ -50,11 +49,19 @@ def _when(value: str) -> dt.datetime:
 
 
 async def _counts() -> tuple[int, ...]:
-    return tuple([
-        await model.all().count()
-        for model in (m.Interaction, m.Task, m.Customer, m.Opportunity, m.AuditEntry,
-                      m.DomainEvent)
-    ])
+    return tuple(
+        [
+            await model.all().count()
+            for model in (
+                m.Interaction,
+                m.Task,
+                m.Customer,
+                m.Opportunity,
+                m.AuditEntry,
+                m.DomainEvent,
+            )
+        ]
+    )
 
 
 async def _marks() -> tuple[int, int]:
@@ -89,16 +96,29 @@ async def test_log_interaction_shows_in_interactions_and_timeline(api: httpx.Asy
     pid = await _person(api, "Hoa")
     deal = await _deal(api, pid)
     uid = await _user(api)
-    first = await gql(api, LOG, {"input": {"customerId": pid, "kind": "EMAIL",
-                                           "occurredAt": "2026-03-01T08:00:00+07:00"}})
+    first = await gql(
+        api,
+        LOG,
+        {"input": {"customerId": pid, "kind": "EMAIL", "occurredAt": "2026-03-01T08:00:00+07:00"}},
+    )
     assert first["data"]["logInteraction"]["__typename"] == "InteractionSuccess"
     marks = await _marks()
-    body = await gql(api, LOG, {"input": {
-        "customerId": pid, "kind": "MEETING", "direction": "INBOUND",
-        "subject": "  Gặp   trực tiếp ", "body": "Bàn giá",
-        "occurredAt": "2026-03-02T10:00:00+07:00",
-        "userId": uid, "opportunityId": deal,
-    }})
+    body = await gql(
+        api,
+        LOG,
+        {
+            "input": {
+                "customerId": pid,
+                "kind": "MEETING",
+                "direction": "INBOUND",
+                "subject": "  Gặp   trực tiếp ",
+                "body": "Bàn giá",
+                "occurredAt": "2026-03-02T10:00:00+07:00",
+                "userId": uid,
+                "opportunityId": deal,
+            }
+        },
+    )
     result = body["data"]["logInteraction"]
     assert result["__typename"] == "InteractionSuccess"
     interaction = result["interaction"]
@@ -113,15 +133,21 @@ async def test_log_interaction_shows_in_interactions_and_timeline(api: httpx.Asy
     assert [e.type for e in events] == ["interaction.logged"]
     assert encode_id("Interaction", events[0].subject_id) == interaction["id"]
     assert events[0].actor == "api"
-    read = await gql(api, """query($id: ID!) { node(id: $id) { ... on Customer {
+    read = await gql(
+        api,
+        """query($id: ID!) { node(id: $id) { ... on Customer {
         interactions(last: 1) { totalCount edges { node { id subject } } }
         timeline(first: 50) { edges { node { __typename ... on Interaction { id } } } } } } }""",
-                     {"id": pid})
+        {"id": pid},
+    )
     customer = read["data"]["node"]
     assert customer["interactions"]["totalCount"] == 2
     assert [e["node"]["id"] for e in customer["interactions"]["edges"]] == [interaction["id"]]
-    timeline_ids = [e["node"].get("id") for e in customer["timeline"]["edges"]
-                    if e["node"]["__typename"] == "Interaction"]
+    timeline_ids = [
+        e["node"].get("id")
+        for e in customer["timeline"]["edges"]
+        if e["node"]["__typename"] == "Interaction"
+    ]
     assert interaction["id"] in timeline_ids
     assert len(timeline_ids) == 2
 
@@ -133,8 +159,9 @@ async def test_log_interaction_without_time_defaults_to_now(api: httpx.AsyncClie
     interaction = body["data"]["logInteraction"]["interaction"]
     assert interaction["direction"] == "OUTBOUND"
     when = _when(interaction["occurredAt"])
-    assert start - dt.timedelta(seconds=5) <= when <= dt.datetime.now(dt.UTC) + dt.timedelta(
-        seconds=5)
+    assert (
+        start - dt.timedelta(seconds=5) <= when <= dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)
+    )
 
 
 async def test_log_interaction_failures_write_nothing(api: httpx.AsyncClient) -> None:
@@ -143,11 +170,14 @@ async def test_log_interaction_failures_write_nothing(api: httpx.AsyncClient) ->
     others_deal = await _deal(api, other)
     uid = await _user(api)
     cases: list[tuple[dict[str, Any], str, str | None, str]] = [
-        ({"occurredAt": "2026-03-02T10:00:00"}, "ValidationError", "occurredAt",
-         "NAIVE_DATETIME"),
+        ({"occurredAt": "2026-03-02T10:00:00"}, "ValidationError", "occurredAt", "NAIVE_DATETIME"),
         ({"opportunityId": others_deal}, "ValidationError", "opportunityId", "MISMATCH"),
-        ({"opportunityId": encode_id("Opportunity", 9999)}, "ValidationError", "opportunityId",
-         "NOT_FOUND"),
+        (
+            {"opportunityId": encode_id("Opportunity", 9999)},
+            "ValidationError",
+            "opportunityId",
+            "NOT_FOUND",
+        ),
         ({"userId": encode_id("User", 9999)}, "ValidationError", "userId", "NOT_FOUND"),
         ({"customerId": uid}, "ValidationError", "customerId", "WRONG_ID_TYPE"),
         ({"customerId": encode_id("Person", 9999)}, "NotFoundError", None, "NOT_FOUND"),
@@ -161,8 +191,9 @@ async def test_log_interaction_failures_write_nothing(api: httpx.AsyncClient) ->
         if field is not None:
             assert result["field"] == field, (override, result)
         assert await _counts() == before, override
-    unknown_kind = await gql(api, LOG, {"input": {"customerId": pid, "kind": "FAX"}},
-                             expect_errors=True)
+    unknown_kind = await gql(
+        api, LOG, {"input": {"customerId": pid, "kind": "FAX"}}, expect_errors=True
+    )
     assert unknown_kind.get("data") is None
     assert await m.Interaction.all().count() == 0
 
@@ -171,10 +202,19 @@ async def test_create_task_and_status_transitions(api: httpx.AsyncClient) -> Non
     pid = await _person(api, "Hoa")
     uid = await _user(api)
     marks = await _marks()
-    body = await gql(api, CREATE_TASK, {"input": {
-        "title": "  Gọi lại   khách ", "notes": "trước 10h", "dueAt": "2026-03-05T09:00:00+07:00",
-        "assigneeId": uid, "customerId": pid,
-    }})
+    body = await gql(
+        api,
+        CREATE_TASK,
+        {
+            "input": {
+                "title": "  Gọi lại   khách ",
+                "notes": "trước 10h",
+                "dueAt": "2026-03-05T09:00:00+07:00",
+                "assigneeId": uid,
+                "customerId": pid,
+            }
+        },
+    )
     result = body["data"]["createTask"]
     assert result["__typename"] == "TaskSuccess"
     task = result["task"]
@@ -202,15 +242,22 @@ async def test_create_task_and_status_transitions(api: httpx.AsyncClient) -> Non
     again = await gql(api, COMPLETE_TASK, {"id": task["id"]})
     assert again["data"]["completeTask"]["task"]["completedAt"] == completed["completedAt"]
     cancel = await gql(api, CANCEL_TASK, {"id": task["id"]})
-    assert (cancel["data"]["cancelTask"]["__typename"],
-            cancel["data"]["cancelTask"]["field"]) == ("ConflictError", "status")
+    assert (cancel["data"]["cancelTask"]["__typename"], cancel["data"]["cancelTask"]["field"]) == (
+        "ConflictError",
+        "status",
+    )
     missing = await gql(api, COMPLETE_TASK, {"id": encode_id("Task", 9999)})
     assert missing["data"]["completeTask"]["__typename"] == "NotFoundError"
     assert await _counts() == before
-    listed = await gql(api, """query($id: ID!) { node(id: $id) { ... on Customer {
-        tasks { edges { node { id status } } } } } }""", {"id": pid})
+    listed = await gql(
+        api,
+        """query($id: ID!) { node(id: $id) { ... on Customer {
+        tasks { edges { node { id status } } } } } }""",
+        {"id": pid},
+    )
     assert listed["data"]["node"]["tasks"]["edges"] == [
-        {"node": {"id": task["id"], "status": "DONE"}}]
+        {"node": {"id": task["id"], "status": "DONE"}}
+    ]
 
 
 async def test_cancel_task(api: httpx.AsyncClient) -> None:
@@ -231,22 +278,40 @@ async def test_cancel_task(api: httpx.AsyncClient) -> None:
     update = await gql(api, UPDATE_TASK, {"input": {"id": task["id"], "patch": {"title": "X"}}})
     assert update["data"]["updateTask"]["task"]["status"] == "CANCELLED"
     assert await m.Task.filter(status="CANCELLED", completed_at=None).count() == 1
-    assert await _counts() == (before[0], before[1], before[2], before[3], before[4] + 1,
-                               before[5] + 1)
+    assert await _counts() == (
+        before[0],
+        before[1],
+        before[2],
+        before[3],
+        before[4] + 1,
+        before[5] + 1,
+    )
 
 
 async def test_update_task_changes_only_given_fields(api: httpx.AsyncClient) -> None:
     pid = await _person(api, "Hoa")
     deal = await _deal(api, pid)
-    body = await gql(api, CREATE_TASK, {"input": {
-        "title": "Gọi lại", "notes": "n", "dueAt": "2026-03-05T09:00:00+07:00",
-        "opportunityId": deal}})
+    body = await gql(
+        api,
+        CREATE_TASK,
+        {
+            "input": {
+                "title": "Gọi lại",
+                "notes": "n",
+                "dueAt": "2026-03-05T09:00:00+07:00",
+                "opportunityId": deal,
+            }
+        },
+    )
     task = body["data"]["createTask"]["task"]
     # The customer is taken from the deal.
     assert task["customer"]["id"] == pid
     marks = await _marks()
-    updated = await gql(api, UPDATE_TASK, {"input": {"id": task["id"], "patch": {
-        "title": "Gọi lại lần 2", "dueAt": None}}})
+    updated = await gql(
+        api,
+        UPDATE_TASK,
+        {"input": {"id": task["id"], "patch": {"title": "Gọi lại lần 2", "dueAt": None}}},
+    )
     result = updated["data"]["updateTask"]["task"]
     assert result["title"] == "Gọi lại lần 2"
     assert result["dueAt"] is None
@@ -275,8 +340,12 @@ async def test_task_failures_write_nothing(api: httpx.AsyncClient) -> None:
         ({"title": "   "}, "ValidationError", "title", "REQUIRED"),
         ({"dueAt": "2026-03-05T09:00:00"}, "ValidationError", "dueAt", "NAIVE_DATETIME"),
         ({"assigneeId": encode_id("User", 9999)}, "ValidationError", "assigneeId", "NOT_FOUND"),
-        ({"customerId": pid, "opportunityId": others_deal}, "ValidationError", "opportunityId",
-         "MISMATCH"),
+        (
+            {"customerId": pid, "opportunityId": others_deal},
+            "ValidationError",
+            "opportunityId",
+            "MISMATCH",
+        ),
         ({"customerId": encode_id("Organization", 9999)}, "NotFoundError", None, "NOT_FOUND"),
         ({"assigneeId": pid}, "ValidationError", "assigneeId", "WRONG_ID_TYPE"),
     ]
@@ -300,20 +369,19 @@ async def test_task_failures_write_nothing(api: httpx.AsyncClient) -> None:
         body = await gql(api, UPDATE_TASK, {"input": {"id": tid, "patch": patch}})
         result = body["data"]["updateTask"]
         assert (result["__typename"], result["field"], result["code"]) == (
-            "ValidationError", field, code), (patch, result)
+            "ValidationError",
+            field,
+            code,
+        ), (patch, result)
         assert await _counts() == before, patch
     stored = await m.Task.get(id=decode_pk(tid, "Task"))
     assert (stored.title, stored.opportunity_id, stored.due_at) == ("T", None, None)
-    missing = await gql(api, UPDATE_TASK, {"input": {"id": encode_id("Task", 9999),
-                                                     "patch": {"title": "x"}}})
+    missing = await gql(
+        api, UPDATE_TASK, {"input": {"id": encode_id("Task", 9999), "patch": {"title": "x"}}}
+    )
     assert missing["data"]["updateTask"]["__typename"] == "NotFoundError"
 
 
-@pytest.mark.xfail(
-    reason="domain.activities.tasks._validated does not check the title against the "
-    "300-character column: an INTERNAL error instead of a ValidationError",
-    strict=True,
-)
 async def test_overlong_task_title_is_a_validation_error(api: httpx.AsyncClient) -> None:
     before = await _counts()
     body = await gql(api, CREATE_TASK, {"input": {"title": "x" * 400}})

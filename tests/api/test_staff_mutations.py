@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import pytest
 
 from domain.persistence import models as m
 from gql.ids import decode_pk, encode_id
@@ -39,16 +38,17 @@ USER_TEAM = "query($id: ID!) { node(id: $id) { ... on User { team { id name } } 
 
 
 async def _memberships() -> int:
-    rows = await m.User._meta.db.execute_query_dict(
-        "SELECT COUNT(*) AS n FROM team_memberships"
-    )
+    rows = await m.User._meta.db.execute_query_dict("SELECT COUNT(*) AS n FROM team_memberships")
     return int(rows[0]["n"])
 
 
 async def _counts() -> tuple[int, ...]:
     return (
-        await m.User.all().count(), await m.Team.all().count(), await _memberships(),
-        await m.AuditEntry.all().count(), await m.DomainEvent.all().count(),
+        await m.User.all().count(),
+        await m.Team.all().count(),
+        await _memberships(),
+        await m.AuditEntry.all().count(),
+        await m.DomainEvent.all().count(),
     )
 
 
@@ -85,15 +85,23 @@ async def _team_ids_of(user_id: str) -> list[int]:
 
 async def test_create_user_normalizes_and_records(api: httpx.AsyncClient) -> None:
     marks = await _marks()
-    body = await gql(api, CREATE_USER, {"input": {
-        "name": "  Trần   Thị Hoa ", "email": " Hoa.Tran@Rapport.VN ", "role": "MANAGER"}})
+    body = await gql(
+        api,
+        CREATE_USER,
+        {
+            "input": {
+                "name": "  Trần   Thị Hoa ",
+                "email": " Hoa.Tran@Rapport.VN ",
+                "role": "MANAGER",
+            }
+        },
+    )
     result = body["data"]["createUser"]
     assert result["__typename"] == "UserSuccess"
     user = result["user"]
     assert user["name"] == "Trần Thị Hoa"
     assert user["email"] == "hoa.tran@rapport.vn"
-    assert (user["role"], user["active"], user["timezone"]) == (
-        "MANAGER", True, "Asia/Ho_Chi_Minh")
+    assert (user["role"], user["active"], user["timezone"]) == ("MANAGER", True, "Asia/Ho_Chi_Minh")
     assert user["team"] is None
     assert user["manager"] is None
     audits, events = await _written_since(marks)
@@ -119,11 +127,14 @@ async def test_create_user_failures_write_nothing(api: httpx.AsyncClient) -> Non
     ]
     for override, typename, field, code in cases:
         before = await _counts()
-        body = await gql(api, CREATE_USER, {"input": {"name": "Hoa", "email": "new@rapport.vn",
-                                                      **override}})
+        body = await gql(
+            api, CREATE_USER, {"input": {"name": "Hoa", "email": "new@rapport.vn", **override}}
+        )
         result = body["data"]["createUser"]
-        assert (result["__typename"], result["field"], result["code"]) == (
-            typename, field, code), (override, result)
+        assert (result["__typename"], result["field"], result["code"]) == (typename, field, code), (
+            override,
+            result,
+        )
         if typename == "ConflictError":
             assert result["existingId"] == first["id"]
         assert await _counts() == before, override
@@ -140,13 +151,19 @@ async def test_create_team_records_and_adds_lead(api: httpx.AsyncClient) -> None
     lead = await _user(api, "lead@rapport.vn")
     marks = await _marks()
     before_memberships = await _memberships()
-    body = await gql(api, CREATE_TEAM, {"input": {"name": "  Kinh doanh   Hà Nội ",
-                                                  "leadId": lead["id"], "calendarKey": "hn"}})
+    body = await gql(
+        api,
+        CREATE_TEAM,
+        {"input": {"name": "  Kinh doanh   Hà Nội ", "leadId": lead["id"], "calendarKey": "hn"}},
+    )
     result = body["data"]["createTeam"]
     assert result["__typename"] == "TeamSuccess"
     team = result["team"]
     assert (team["name"], team["calendarKey"], team["lead"]["id"]) == (
-        "Kinh doanh Hà Nội", "hn", lead["id"])
+        "Kinh doanh Hà Nội",
+        "hn",
+        lead["id"],
+    )
     audits, events = await _written_since(marks)
     assert [a.action for a in audits] == ["team.create"]
     assert [e.type for e in events] == ["team.created"]
@@ -155,11 +172,6 @@ async def test_create_team_records_and_adds_lead(api: httpx.AsyncClient) -> None
     assert await _team_ids_of(lead["id"]) == [decode_pk(team["id"], "Team")]
 
 
-@pytest.mark.xfail(
-    reason="domain.staff.teams.create_team adds the lead as a member but never sets their "
-    "primary team (add_member does: 'the first team a user joins becomes primary')",
-    strict=True,
-)
 async def test_team_lead_without_a_team_gets_it_as_primary(api: httpx.AsyncClient) -> None:
     lead = await _user(api, "lead@rapport.vn")
     team = await _team(api, "Kinh doanh", leadId=lead["id"])
@@ -179,7 +191,10 @@ async def test_create_team_failures_write_nothing(api: httpx.AsyncClient) -> Non
         body = await gql(api, CREATE_TEAM, {"input": {"name": "Nhóm", **override}})
         result = body["data"]["createTeam"]
         assert (result["__typename"], result["field"], result["code"]) == (
-            "ValidationError", field, code), (override, result)
+            "ValidationError",
+            field,
+            code,
+        ), (override, result)
         assert await _counts() == before, override
 
 
@@ -201,7 +216,8 @@ async def test_add_team_member_sets_the_primary_team_once(api: httpx.AsyncClient
     read = await gql(api, USER_TEAM, {"id": user["id"]})
     assert read["data"]["node"]["team"]["id"] == hanoi["id"]
     assert await _team_ids_of(user["id"]) == sorted(
-        decode_pk(t["id"], "Team") for t in (hanoi, saigon))
+        decode_pk(t["id"], "Team") for t in (hanoi, saigon)
+    )
     filtered = await gql(api, '{ users(filter: {team: {name: {eq: "ha noi"}}}) { totalCount } }')
     assert filtered["data"]["users"]["totalCount"] == 1
     # Adding an existing member again is a no-op.
@@ -232,11 +248,6 @@ async def test_add_team_member_failures_write_nothing(api: httpx.AsyncClient) ->
     assert read["data"]["node"]["team"] is None
 
 
-@pytest.mark.xfail(
-    reason="domain.staff.teams.create_team does not check the name against the 200-character "
-    "column: an INTERNAL error instead of a ValidationError",
-    strict=True,
-)
 async def test_overlong_team_name_is_a_validation_error(api: httpx.AsyncClient) -> None:
     before = await _counts()
     body = await gql(api, CREATE_TEAM, {"input": {"name": "x" * 300}})

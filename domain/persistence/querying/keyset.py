@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import decimal
 import hashlib
 import json
 from dataclasses import dataclass
@@ -90,7 +91,13 @@ def decode_cursor(columns: list[KeyColumn], cursor: str, *, argument: str) -> li
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         sig, values = json.loads(raw)
         decoded = [_decode_value(v) for v in values]
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
+    except (
+        binascii.Error,
+        ValueError,
+        TypeError,
+        UnicodeDecodeError,
+        decimal.InvalidOperation,
+    ) as exc:
         raise ValidationFailed(argument, "malformed cursor", "INVALID_CURSOR") from exc
     if sig != signature(columns) or len(decoded) != len(columns):
         raise ValidationFailed(
