@@ -207,11 +207,6 @@ def test_scalars_converted() -> None:
     assert values[0].utcoffset() == dt.timedelta(0)
 
 
-@pytest.mark.xfail(
-    reason="db_value's astimezone(UTC) overflows for 0001-01-01T00:00+07:00: OverflowError",
-    raises=OverflowError,
-    strict=True,
-)
 def test_extreme_datetime_filter_value_is_a_validation_error() -> None:
     earliest = dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=7)))
     with pytest.raises(ValidationFailed):

@@ -107,15 +107,37 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
+def _kind_of(value: Any) -> str:
+    if value is None or isinstance(value, float | Decimal):
+        return "number"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "id"
+    if isinstance(value, str):
+        return "text"
+    return "datetime" if isinstance(value, dt.datetime) else "date"
+
+
 @given(st.lists(_key_values, min_size=1, max_size=6))
 def test_cursor_round_trip(values: list[Any]) -> None:
-    columns = _columns(len(values))
+    columns = [KeyColumn(f"{{a}}.c{i}", i % 2 == 1, _kind_of(v)) for i, v in enumerate(values)]
     cursor = encode_cursor(columns, values)
     assert set(cursor) <= _URLSAFE
     decoded = decode_cursor(columns, cursor, argument="after")
     assert len(decoded) == len(values)
     for original, back in zip(values, decoded, strict=True):
         assert _same(original, back), (original, back)
+
+
+def test_cursor_values_of_the_wrong_type_are_rejected() -> None:
+    by_size = key_columns(CUSTOMER, [SortKey("size")])
+    for forged in ([0, "10", 7], [0, 10, [7]], ["x", 10, 7], [0, 10, True], [None, 10, 7]):
+        forged_cursor = json.dumps([signature(by_size), forged])
+        token = base64.urlsafe_b64encode(forged_cursor.encode()).decode().rstrip("=")
+        with pytest.raises(ValidationFailed) as info:
+            decode_cursor(by_size, token, argument="after")
+        assert info.value.code == "INVALID_CURSOR"
 
 
 def test_cursor_for_other_ordering_rejected() -> None:

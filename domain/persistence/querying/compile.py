@@ -61,7 +61,10 @@ def db_value(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC)
+        try:
+            return value.astimezone(dt.UTC)
+        except OverflowError as exc:  # year 1 at +07:00 has no UTC representation
+            raise ValidationFailed("filter", f"datetime out of range: {value}") from exc
     return value
 
 

@@ -26,6 +26,7 @@ from domain.persistence.querying.spec import SortKey
 class KeyColumn:
     expression: str  # SQL on the entity alias, "{a}" stands for the alias
     descending: bool
+    kind: str = "id"  # the field kind, or "flag" for a NULL-ordering flag
 
 
 def key_columns(entity: EntitySpec, order: list[SortKey]) -> list[KeyColumn]:
@@ -39,9 +40,11 @@ def key_columns(entity: EntitySpec, order: list[SortKey]) -> list[KeyColumn]:
         if field is None or field.null:
             nulls_first = key.nulls_first if key.nulls_first is not None else key.descending
             columns.append(
-                KeyColumn(f"CASE WHEN {{a}}.{column} IS NULL THEN 1 ELSE 0 END", nulls_first)
+                KeyColumn(
+                    f"CASE WHEN {{a}}.{column} IS NULL THEN 1 ELSE 0 END", nulls_first, "flag"
+                )
             )
-        columns.append(KeyColumn(f"{{a}}.{column}", key.descending))
+        columns.append(KeyColumn(f"{{a}}.{column}", key.descending, spec.kind))
     if not order or order[-1].field != "id":
         columns.append(KeyColumn("{a}.id", order[-1].descending if order else False))
     return columns
@@ -81,8 +84,40 @@ def _decode_value(value: Any) -> Any:
     return value
 
 
+def _canonical(column: KeyColumn, value: Any) -> Any:
+    """The same Python type whatever the driver returned (SQLite hands back ISO text)."""
+    if isinstance(value, str) and column.kind == "datetime":
+        return dt.datetime.fromisoformat(value)
+    if isinstance(value, str) and column.kind == "date":
+        return dt.date.fromisoformat(value)
+    return value
+
+
+_ALLOWED: dict[str, tuple[type, ...]] = {
+    "flag": (int,),
+    "id": (int,),
+    "number": (int, float, Decimal),
+    "datetime": (dt.datetime,),
+    "date": (dt.date,),
+    "bool": (bool, int),
+    "text": (str,),
+    "exact": (str,),
+    "enum": (str,),
+}
+
+
+def _well_typed(column: KeyColumn, value: Any) -> bool:
+    """A forged cursor must not smuggle a list, or a string where a number sorts, to the driver."""
+    if value is None:
+        return column.kind != "flag"
+    if isinstance(value, bool) and column.kind not in ("bool",):
+        return False
+    return isinstance(value, _ALLOWED.get(column.kind, ()))
+
+
 def encode_cursor(columns: list[KeyColumn], values: list[Any]) -> str:
-    payload = json.dumps([signature(columns), [_encode_value(v) for v in values]])
+    canonical = [_canonical(c, v) for c, v in zip(columns, values, strict=True)]
+    payload = json.dumps([signature(columns), [_encode_value(v) for v in canonical]])
     return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
 
@@ -103,6 +138,8 @@ def decode_cursor(columns: list[KeyColumn], cursor: str, *, argument: str) -> li
         raise ValidationFailed(
             argument, "cursor was issued for a different ordering", "INVALID_CURSOR"
         )
+    if not all(_well_typed(c, v) for c, v in zip(columns, decoded, strict=True)):
+        raise ValidationFailed(argument, "malformed cursor", "INVALID_CURSOR")
     return decoded
 
 
