@@ -13,8 +13,15 @@ from strawberry.dataloader import DataLoader
 from tortoise.models import Model
 
 from domain.persistence import models as m
+from domain.persistence.querying.compile import SqlParams
 from domain.persistence.querying.entities import ENTITIES
-from domain.persistence.querying.fetch import Query, fetch_pages_per_parent
+from domain.persistence.querying.fetch import (
+    Query,
+    fetch_pages_per_parent,
+    model_columns,
+    run,
+    to_model,
+)
 from domain.persistence.querying.spec import Page, PageResult
 from gql.context import Context
 
@@ -98,3 +105,28 @@ def all_children(
         return [grouped[k] for k in keys]
 
     return context.loaders.get(("all_children", entity, parent_field, order), batch)
+
+
+def memberships(context: Context, *, of: str) -> DataLoader[int, list[Any]]:
+    """Team membership in either direction: ``of="team"`` loads each team's members,
+    ``of="user"`` each user's teams; one joined statement per batch."""
+    mine, other, entity = (
+        ("team_id", "users_id", "User") if of == "team" else ("users_id", "team_id", "Team")
+    )
+    spec = ENTITIES[entity]
+
+    async def batch(keys: Sequence[int]) -> list[list[Any]]:
+        params = SqlParams()
+        marks = ", ".join(params.add(int(k)) for k in keys)
+        sql = (
+            f"SELECT x.*, tm.{mine} AS _owner FROM team_memberships tm "
+            f"JOIN {spec.table} x ON x.id = tm.{other} "
+            f"WHERE tm.{mine} IN ({marks}) AND x.deleted_at IS NULL ORDER BY x.name, x.id"
+        )
+        grouped: dict[int, list[Any]] = {k: [] for k in keys}
+        columns = model_columns(spec.model)
+        for row in await run(spec, sql, params):
+            grouped[int(row["_owner"])].append(to_model(spec.model, row, columns))
+        return [grouped[k] for k in keys]
+
+    return context.loaders.get(("memberships", of), batch)

@@ -8,7 +8,7 @@ import strawberry
 
 from domain.persistence import models as m
 from gql.context import Context
-from gql.dataloaders import load
+from gql.dataloaders import load, memberships
 from gql.enums import Role
 from gql.types.node import Record
 
@@ -31,6 +31,12 @@ class User(Record):
     ) -> Team | None:
         return await load(info.context, "Team", root.team_id)
 
+    @strawberry.field(description="Every team the user belongs to.")
+    async def teams(
+        self, root: strawberry.Parent[m.User], info: strawberry.Info[Context, None]
+    ) -> list[Team]:
+        return await memberships(info.context, of="user").load(root.id)
+
     @strawberry.field
     async def manager(
         self, root: strawberry.Parent[m.User], info: strawberry.Info[Context, None]
@@ -46,6 +52,12 @@ class Team(Record):
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
         return isinstance(obj, m.Team)
+
+    @strawberry.field(description="The team's members, by name.")
+    async def members(
+        self, root: strawberry.Parent[m.Team], info: strawberry.Info[Context, None]
+    ) -> list[User]:
+        return await memberships(info.context, of="team").load(root.id)
 
     @strawberry.field
     async def lead(

@@ -265,3 +265,15 @@ async def test_node_and_nodes(api: httpx.AsyncClient) -> None:
     assert nodes[0]["id"] == person
     bad = await gql(api, '{ node(id: "@@@") { id } }', expect_errors=True)
     assert bad["errors"][0]["extensions"]["code"] == "INVALID_ID"
+
+
+async def test_team_members_and_user_teams(api: httpx.AsyncClient) -> None:
+    await build_graph(people=1, interactions_per_person=0)
+    body = await gql(
+        api, "{ teams { edges { node { name members { name teams { name } team { name } } } } } }"
+    )
+    (team,) = [e["node"] for e in body["data"]["teams"]["edges"]]
+    assert [u["name"] for u in team["members"]] == ["Lê Văn Nam", "Trần Thị Hoa"]
+    for member in team["members"]:
+        assert member["teams"] == [{"name": team["name"]}]
+        assert member["team"] == {"name": team["name"]}

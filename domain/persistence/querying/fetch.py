@@ -48,11 +48,11 @@ async def run(entity: EntitySpec, sql: str, params: SqlParams) -> list[dict[str,
     return await db.execute_query_dict(_sql_for(db, sql), params.values)
 
 
-def _to_model(model: type[Model], row: dict[str, Any], columns: set[str]) -> Model:
+def to_model(model: type[Model], row: dict[str, Any], columns: set[str]) -> Model:
     return model._init_from_db(**{k: v for k, v in row.items() if k in columns})
 
 
-def _model_columns(model: type[Model]) -> set[str]:
+def model_columns(model: type[Model]) -> set[str]:
     return set(model._meta.fields_db_projection.values())
 
 
@@ -133,9 +133,9 @@ async def fetch_page(query: Query, page: Page) -> PageResult:
     rows = rows[:limit]
     if backward:
         rows.reverse()
-    model_columns = _model_columns(query.entity.model)
+    columns_of_model = model_columns(query.entity.model)
     return PageResult(
-        rows=[_to_model(query.entity.model, r, model_columns) for r in rows],
+        rows=[to_model(query.entity.model, r, columns_of_model) for r in rows],
         cursors=[_cursor(columns, r) for r in rows],
         has_next_page=more if not backward else bool(page.before),
         has_previous_page=more if backward else bool(page.after),
@@ -196,7 +196,7 @@ async def fetch_pages_per_parent(
     totals: dict[int, int] = {}
     if has_cursor:
         totals = await count_per_parent(query, parent_column, parent_ids)
-    model_columns = _model_columns(query.entity.model)
+    columns_of_model = model_columns(query.entity.model)
     results: dict[int, PageResult] = {}
     for parent_id in parent_ids:
         children = grouped.get(parent_id, [])
@@ -210,7 +210,7 @@ async def fetch_pages_per_parent(
         if backward:
             children.reverse()
         results[parent_id] = PageResult(
-            rows=[_to_model(query.entity.model, r, model_columns) for r in children],
+            rows=[to_model(query.entity.model, r, columns_of_model) for r in children],
             cursors=[_cursor(columns, r) for r in children],
             has_next_page=more if not backward else bool(page.before),
             has_previous_page=more if backward else bool(page.after),
