@@ -25,6 +25,8 @@ async def test_wal_journal_and_busy_timeout(tmp_path: Path) -> None:
         await close_database()
 
 
+ROOT = str(Path(__file__).resolve().parents[2])
+
 WRITER = """
 import asyncio, sys
 sys.path.insert(0, {root!r})
@@ -44,8 +46,7 @@ async def test_two_processes_write_at_once_without_lock_errors(tmp_path: Path) -
     url = f"sqlite://{path}"
     await open_database(url)
     await close_database()
-    root = str(Path(__file__).resolve().parents[2])
-    script = WRITER.format(root=root, url=url)
+    script = WRITER.format(root=ROOT, url=url)
     procs = [
         await asyncio.create_subprocess_exec(
             sys.executable, "-c", script, name, stderr=asyncio.subprocess.PIPE
