@@ -141,11 +141,15 @@ def _plain(value: Any) -> Any:
 
 
 def _given(obj: Any) -> list[tuple[str, Any]]:
+    """``(GraphQL name, value)`` of the fields a client set, from a Strawberry input object or
+    from the dict graphql-core coerced it to (the fast resolver path)."""
+    if isinstance(obj, dict):
+        return [(k, v) for k, v in obj.items() if v is not None and v is not strawberry.UNSET]
     out = []
     for f in dataclasses.fields(obj):
         value = getattr(obj, f.name)
         if value is not strawberry.UNSET and value is not None:
-            out.append((f.name, value))
+            out.append((_camel(f.name), value))
     return out
 
 
@@ -153,8 +157,7 @@ def _operator_conditions(entity: str, field: str, ops: Any) -> list[Filter]:
     kind = ENTITIES[entity].fields[field].kind
     types = ID_TYPES.get(entity, (entity,))
     out: list[Filter] = []
-    for py_name, value in _given(ops):
-        op = _camel(py_name)
+    for op, value in _given(ops):
         if kind == "id" and op != "isNull":
             if isinstance(value, list):
                 value = tuple(decode_pk(v, *types, field=f"filter.{field}") for v in value)
@@ -170,8 +173,7 @@ def to_filter(entity: str, value: Any) -> Filter | None:
         return None
     spec = ENTITIES[entity]
     parts: list[Filter] = []
-    for py_name, given in _given(value):
-        name = _camel(py_name)
+    for name, given in _given(value):
         if name == "and":
             parts.append(AllOf(tuple(f for f in (to_filter(entity, v) for v in given) if f)))
         elif name == "or":

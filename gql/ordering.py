@@ -4,6 +4,7 @@ always appended as the last key, so keyset cursors are total."""
 from __future__ import annotations
 
 from enum import Enum
+from typing import Any
 
 import strawberry
 
@@ -103,18 +104,20 @@ RelationshipOrder = _order_input(
 )
 
 
-def to_sort_keys(
-    order_by: list[object] | None, default: tuple[SortKey, ...]
-) -> tuple[SortKey, ...]:
+def to_sort_keys(order_by: list[Any] | None, default: tuple[SortKey, ...]) -> tuple[SortKey, ...]:
+    """Sort keys from ``orderBy`` items (Strawberry inputs, or graphql-core dicts)."""
     if not order_by:
         return default
     keys = []
     for item in order_by:
-        nulls = getattr(item, "nulls", None)
+        if isinstance(item, dict):
+            field, direction, nulls = item["field"], item.get("direction"), item.get("nulls")
+        else:
+            field, direction, nulls = item.field, item.direction, item.nulls
         keys.append(
             SortKey(
-                field=item.field.value,  # type: ignore[attr-defined]
-                descending=item.direction is SortDirection.DESC,  # type: ignore[attr-defined]
+                field=field.value,
+                descending=direction is SortDirection.DESC,
                 nulls_first=None if nulls is None else nulls is NullsOrder.FIRST,
             )
         )

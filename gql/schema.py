@@ -10,6 +10,7 @@ from strawberry.types.execution import ExecutionContext
 
 from gql.analytics import AnalyticsQuery
 from gql.errors import PublicErrors, log_unexpected
+from gql.fields import install_fast_resolvers
 from gql.mutations.activities import ActivityMutations
 from gql.mutations.attributes import AttributeMutations, AttributeQuery
 from gql.mutations.bulk import BulkMutations
@@ -51,3 +52,4 @@ schema = RapportSchema(
     extensions=[PublicErrors],
     config=StrawberryConfig(relay_max_results=100),
 )
+install_fast_resolvers(schema)

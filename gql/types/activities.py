@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from domain.persistence import models as m
-from gql.context import Context
-from gql.dataloaders import load
 from gql.enums import Direction, InteractionKind, TaskStatus
+from gql.fields import to_one
 from gql.types.node import Record
 from gql.types.sales import Opportunity
 from gql.types.staff import User
@@ -33,23 +32,11 @@ class Interaction(Record):
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
         return isinstance(obj, m.Interaction)
 
-    @strawberry.field
-    async def customer(
-        self, root: strawberry.Parent[m.Interaction], info: strawberry.Info[Context, None]
-    ) -> CustomerRef | None:
-        return await load(info.context, "Customer", root.customer_id)
+    customer: CustomerRef | None = to_one("Customer", "customer_id")
 
-    @strawberry.field
-    async def user(
-        self, root: strawberry.Parent[m.Interaction], info: strawberry.Info[Context, None]
-    ) -> User | None:
-        return await load(info.context, "User", root.user_id)
+    user: User | None = to_one("User", "user_id")
 
-    @strawberry.field
-    async def opportunity(
-        self, root: strawberry.Parent[m.Interaction], info: strawberry.Info[Context, None]
-    ) -> Opportunity | None:
-        return await load(info.context, "Opportunity", root.opportunity_id)
+    opportunity: Opportunity | None = to_one("Opportunity", "opportunity_id")
 
 
 @strawberry.type(description="Follow-up work for a user, optionally about a customer or deal.")
@@ -64,20 +51,8 @@ class Task(Record):
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
         return isinstance(obj, m.Task)
 
-    @strawberry.field
-    async def assignee(
-        self, root: strawberry.Parent[m.Task], info: strawberry.Info[Context, None]
-    ) -> User | None:
-        return await load(info.context, "User", root.assignee_id)
+    assignee: User | None = to_one("User", "assignee_id")
 
-    @strawberry.field
-    async def customer(
-        self, root: strawberry.Parent[m.Task], info: strawberry.Info[Context, None]
-    ) -> CustomerRef | None:
-        return await load(info.context, "Customer", root.customer_id)
+    customer: CustomerRef | None = to_one("Customer", "customer_id")
 
-    @strawberry.field
-    async def opportunity(
-        self, root: strawberry.Parent[m.Task], info: strawberry.Info[Context, None]
-    ) -> Opportunity | None:
-        return await load(info.context, "Opportunity", root.opportunity_id)
+    opportunity: Opportunity | None = to_one("Opportunity", "opportunity_id")

@@ -13,7 +13,6 @@ from domain.persistence import models as m
 from domain.persistence.querying.spec import SortKey
 from domain.text import decode_tags
 from gql.context import Context
-from gql.dataloaders import load
 from gql.entity_filters import (
     InteractionFilter,
     OpportunityFilter,
@@ -22,6 +21,7 @@ from gql.entity_filters import (
     TaskFilter,
 )
 from gql.enums import CustomerKind, LifecycleStage, NameOrder
+from gql.fields import computed, to_many, to_one
 from gql.nested import child_connection
 from gql.ordering import (
     CustomerOrder,
@@ -120,9 +120,7 @@ class Customer(Record):
     timezone: str | None
     attributes: JSON
 
-    @strawberry.field
-    def primary_email(self, root: strawberry.Parent[m.Customer]) -> str | None:
-        return root.primary_email
+    primary_email: str | None
 
     @strawberry.field
     def emails(self, root: strawberry.Parent[m.Customer]) -> list[EmailAddress]:
@@ -131,9 +129,7 @@ class Customer(Record):
             for i, e in enumerate(root.emails or [])
         ]
 
-    @strawberry.field
-    def primary_phone(self, root: strawberry.Parent[m.Customer]) -> str | None:
-        return root.primary_phone
+    primary_phone: str | None
 
     @strawberry.field
     def phones(self, root: strawberry.Parent[m.Customer]) -> list[PhoneNumber]:
@@ -158,9 +154,7 @@ class Customer(Record):
             country=a.get("country"),
         )
 
-    @strawberry.field
-    def tags(self, root: strawberry.Parent[m.Customer]) -> list[str]:
-        return decode_tags(root.tags)
+    tags: list[str] = computed(lambda root: decode_tags(root.tags))
 
     @strawberry.field
     def source(self, root: strawberry.Parent[m.Customer]) -> Source:
@@ -188,87 +182,33 @@ class Customer(Record):
         kind = CustomerType.INDIVIDUAL if root.kind == "PERSON" else CustomerType.ORGANIZATION
         return Classification(type=kind, residency=residency)
 
-    @strawberry.field
-    async def owner(self, root: strawberry.Parent[m.Customer], info: Info) -> User | None:
-        return await load(info.context, "User", root.owner_id)
+    owner: User | None = to_one("User", "owner_id")
 
-    @strawberry.field(description="Deals of this customer.")
-    async def opportunities(
-        self,
-        root: strawberry.Parent[m.Customer],
-        info: Info,
-        filter: OpportunityFilter | None = None,
-        order_by: list[OpportunityOrder] | None = None,  # type: ignore[valid-type]
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Opportunity]:
-        return await child_connection(
-            info.context,
-            entity="Opportunity",
-            parent_column="customer_id",
-            parent_id=root.id,
-            filter=filter,
-            order_by=order_by,
-            default_order=_BY_ID,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
+    opportunities: Connection[Opportunity] = to_many(
+        "Opportunity",
+        "customer_id",
+        filter_type=OpportunityFilter,
+        order_type=OpportunityOrder,
+        default_order=_BY_ID,
+        description="Deals of this customer.",
+    )
 
-    @strawberry.field(description="Touch points, oldest first by default; `last: 5` = latest five.")
-    async def interactions(
-        self,
-        root: strawberry.Parent[m.Customer],
-        info: Info,
-        filter: InteractionFilter | None = None,
-        order_by: list[InteractionOrder] | None = None,  # type: ignore[valid-type]
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Interaction]:
-        return await child_connection(
-            info.context,
-            entity="Interaction",
-            parent_column="customer_id",
-            parent_id=root.id,
-            filter=filter,
-            order_by=order_by,
-            default_order=(SortKey("occurredAt"),),
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
+    interactions: Connection[Interaction] = to_many(
+        "Interaction",
+        "customer_id",
+        filter_type=InteractionFilter,
+        order_type=InteractionOrder,
+        default_order=(SortKey("occurredAt"),),
+        description="Touch points, oldest first by default; `last: 5` = latest five.",
+    )
 
-    @strawberry.field
-    async def tasks(
-        self,
-        root: strawberry.Parent[m.Customer],
-        info: Info,
-        filter: TaskFilter | None = None,
-        order_by: list[TaskOrder] | None = None,  # type: ignore[valid-type]
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Task]:
-        return await child_connection(
-            info.context,
-            entity="Task",
-            parent_column="customer_id",
-            parent_id=root.id,
-            filter=filter,
-            order_by=order_by,
-            default_order=_BY_ID,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
+    tasks: Connection[Task] = to_many(
+        "Task",
+        "customer_id",
+        filter_type=TaskFilter,
+        order_type=TaskOrder,
+        default_order=_BY_ID,
+    )
 
     @strawberry.field(description="Everything that happened to this customer, newest first.")
     async def timeline(
@@ -322,11 +262,9 @@ class Person(Customer):
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
         return isinstance(obj, m.Customer) and obj.kind == "PERSON"
 
-    @strawberry.field(description="The employer.")
-    async def organization(
-        self, root: strawberry.Parent[m.Customer], info: Info
-    ) -> Organization | None:
-        return await load(info.context, "Customer", root.organization_id)
+    organization: Organization | None = to_one(
+        "Customer", "organization_id", description="The employer."
+    )
 
 
 @strawberry.type(description="A company or other organization.")
@@ -341,35 +279,18 @@ class Organization(Customer):
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
         return isinstance(obj, m.Customer) and obj.kind == "ORGANIZATION"
 
-    @strawberry.field(description="The parent organization (group of companies).")
-    async def parent(self, root: strawberry.Parent[m.Customer], info: Info) -> Organization | None:
-        return await load(info.context, "Customer", root.parent_id)
+    parent: Organization | None = to_one(
+        "Customer", "parent_id", description="The parent organization (group of companies)."
+    )
 
-    @strawberry.field(description="People employed here.")
-    async def people(
-        self,
-        root: strawberry.Parent[m.Customer],
-        info: Info,
-        filter: PersonFilter | None = None,
-        order_by: list[CustomerOrder] | None = None,  # type: ignore[valid-type]
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Person]:
-        return await child_connection(
-            info.context,
-            entity="Person",
-            parent_column="organization_id",
-            parent_id=root.id,
-            filter=filter,
-            order_by=order_by,
-            default_order=_BY_ID,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
+    people: Connection[Person] = to_many(
+        "Person",
+        "organization_id",
+        filter_type=PersonFilter,
+        order_type=CustomerOrder,
+        default_order=_BY_ID,
+        description="People employed here.",
+    )
 
 
 @strawberry.type(description="A typed, directed edge: fromCustomer --kind--> toCustomer.")
@@ -383,14 +304,6 @@ class Relationship(Record):
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
         return isinstance(obj, m.Relationship)
 
-    @strawberry.field
-    async def from_customer(
-        self, root: strawberry.Parent[m.Relationship], info: Info
-    ) -> Customer | None:
-        return await load(info.context, "Customer", root.from_customer_id)
+    from_customer: Customer | None = to_one("Customer", "from_customer_id")
 
-    @strawberry.field
-    async def to_customer(
-        self, root: strawberry.Parent[m.Relationship], info: Info
-    ) -> Customer | None:
-        return await load(info.context, "Customer", root.to_customer_id)
+    to_customer: Customer | None = to_one("Customer", "to_customer_id")

@@ -9,15 +9,21 @@ import strawberry
 
 from gql.context import Context
 from gql.dataloaders import load
+from gql.fields import fast
 from gql.ids import encode_id
 
 if TYPE_CHECKING:
     from gql.types.staff import User
 
 
+def _fast_id(root: Any, info: Any) -> str:
+    return encode_id(info.parent_type.name, root.id)
+
+
 @strawberry.interface(description="An object with a global, opaque id.")
 class Node:
     @strawberry.field
+    @fast(_fast_id)
     def id(
         self, root: strawberry.Parent[Any], info: strawberry.Info[Context, None]
     ) -> strawberry.ID:

@@ -10,8 +10,9 @@ import strawberry
 
 from domain.persistence import models as m
 from gql.context import Context
-from gql.dataloaders import all_children, load
+from gql.dataloaders import all_children
 from gql.enums import OpportunityStatus
+from gql.fields import to_one
 from gql.types.node import Node, Record
 from gql.types.staff import User
 
@@ -49,11 +50,7 @@ class Stage(Record):
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
         return isinstance(obj, m.Stage)
 
-    @strawberry.field
-    async def pipeline(
-        self, root: strawberry.Parent[m.Stage], info: strawberry.Info[Context, None]
-    ) -> Pipeline | None:
-        return await load(info.context, "Pipeline", root.pipeline_id)
+    pipeline: Pipeline | None = to_one("Pipeline", "pipeline_id")
 
 
 @strawberry.type(description="One move of a deal between stages.")
@@ -65,23 +62,11 @@ class StageChange(Node):
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
         return isinstance(obj, m.StageChange)
 
-    @strawberry.field
-    async def from_stage(
-        self, root: strawberry.Parent[m.StageChange], info: strawberry.Info[Context, None]
-    ) -> Stage | None:
-        return await load(info.context, "Stage", root.from_stage_id)
+    from_stage: Stage | None = to_one("Stage", "from_stage_id")
 
-    @strawberry.field
-    async def to_stage(
-        self, root: strawberry.Parent[m.StageChange], info: strawberry.Info[Context, None]
-    ) -> Stage | None:
-        return await load(info.context, "Stage", root.to_stage_id)
+    to_stage: Stage | None = to_one("Stage", "to_stage_id")
 
-    @strawberry.field
-    async def opportunity(
-        self, root: strawberry.Parent[m.StageChange], info: strawberry.Info[Context, None]
-    ) -> Opportunity | None:
-        return await load(info.context, "Opportunity", root.opportunity_id)
+    opportunity: Opportunity | None = to_one("Opportunity", "opportunity_id")
 
 
 @strawberry.type(description="A deal in a pipeline.")
@@ -98,29 +83,13 @@ class Opportunity(Record):
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
         return isinstance(obj, m.Opportunity)
 
-    @strawberry.field
-    async def customer(
-        self, root: strawberry.Parent[m.Opportunity], info: strawberry.Info[Context, None]
-    ) -> CustomerRef | None:
-        return await load(info.context, "Customer", root.customer_id)
+    customer: CustomerRef | None = to_one("Customer", "customer_id")
 
-    @strawberry.field
-    async def owner(
-        self, root: strawberry.Parent[m.Opportunity], info: strawberry.Info[Context, None]
-    ) -> User | None:
-        return await load(info.context, "User", root.owner_id)
+    owner: User | None = to_one("User", "owner_id")
 
-    @strawberry.field
-    async def pipeline(
-        self, root: strawberry.Parent[m.Opportunity], info: strawberry.Info[Context, None]
-    ) -> Pipeline | None:
-        return await load(info.context, "Pipeline", root.pipeline_id)
+    pipeline: Pipeline | None = to_one("Pipeline", "pipeline_id")
 
-    @strawberry.field
-    async def stage(
-        self, root: strawberry.Parent[m.Opportunity], info: strawberry.Info[Context, None]
-    ) -> Stage | None:
-        return await load(info.context, "Stage", root.stage_id)
+    stage: Stage | None = to_one("Stage", "stage_id")
 
     @strawberry.field(description="Stage moves, oldest first.")
     async def stage_history(

@@ -8,8 +8,9 @@ import strawberry
 
 from domain.persistence import models as m
 from gql.context import Context
-from gql.dataloaders import load, memberships
+from gql.dataloaders import memberships
 from gql.enums import Role
+from gql.fields import to_one
 from gql.types.node import Record
 
 
@@ -25,11 +26,7 @@ class User(Record):
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
         return isinstance(obj, m.User)
 
-    @strawberry.field(description="The user's primary team.")
-    async def team(
-        self, root: strawberry.Parent[m.User], info: strawberry.Info[Context, None]
-    ) -> Team | None:
-        return await load(info.context, "Team", root.team_id)
+    team: Team | None = to_one("Team", "team_id", description="The user's primary team.")
 
     @strawberry.field(description="Every team the user belongs to.")
     async def teams(
@@ -37,11 +34,7 @@ class User(Record):
     ) -> list[Team]:
         return await memberships(info.context, of="user").load(root.id)
 
-    @strawberry.field
-    async def manager(
-        self, root: strawberry.Parent[m.User], info: strawberry.Info[Context, None]
-    ) -> User | None:
-        return await load(info.context, "User", root.manager_id)
+    manager: User | None = to_one("User", "manager_id")
 
 
 @strawberry.type(description="A team of staff, with a lead.")
@@ -59,8 +52,4 @@ class Team(Record):
     ) -> list[User]:
         return await memberships(info.context, of="team").load(root.id)
 
-    @strawberry.field
-    async def lead(
-        self, root: strawberry.Parent[m.Team], info: strawberry.Info[Context, None]
-    ) -> User | None:
-        return await load(info.context, "User", root.lead_id)
+    lead: User | None = to_one("User", "lead_id")
