@@ -143,7 +143,7 @@ def to_many(
 
     resolve.__annotations__ = {
         "root": strawberry.Parent[Any],
-        "info": strawberry.Info[Context, None],
+        "info": strawberry.Info[Context, None],  # type: ignore[misc]
         "filter": filter_type | None,
         "order_by": list[order_type] | None,
         "first": int | None,
