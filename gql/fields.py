@@ -142,8 +142,8 @@ def to_many(
         )
 
     resolve.__annotations__ = {
-        "root": strawberry.Parent[Any],
-        "info": strawberry.Info[Context, None],  # type: ignore[misc]
+        "root": strawberry.Parent[Any],  # type: ignore[misc]
+        "info": strawberry.Info[Context, None],
         "filter": filter_type | None,
         "order_by": list[order_type] | None,
         "first": int | None,
