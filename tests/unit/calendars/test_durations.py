@@ -81,9 +81,7 @@ def test_business_durations_refuse_seconds() -> None:
         parse_business_duration("PT90S")
 
 
-@given(
-    st.integers(0, 50), st.integers(0, 50), st.integers(0, 500), st.integers(0, 5000)
-)
+@given(st.integers(0, 50), st.integers(0, 50), st.integers(0, 500), st.integers(0, 5000))
 def test_compact_and_iso_agree(weeks: int, days: int, hours: int, minutes: int) -> None:
     compact = f"{weeks}w{days}d{hours}h{minutes}m"
     iso = f"P{weeks}W{days}DT{hours}H{minutes}M"
