@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import expressions
-from .calendars import calendar_problems
+from .calendars import BUILTIN_CALENDAR_KEYS, calendar_problems
 from .source import Problem, Source, YamlPath
 from .steps import WAIT_KINDS, step_kind
 
@@ -80,7 +80,7 @@ def _definitions(source: Source) -> Iterator[tuple[str, str, YamlPath]]:
 
 def check_documents(given: list[Source], bundled: list[Source]) -> list[Problem]:
     """Cross-node and cross-file problems of the `given` documents."""
-    registry = Registry()
+    registry = Registry(bundled={("calendar", key) for key in BUILTIN_CALENDAR_KEYS})
     problems: list[Problem] = []
     for source in bundled:
         for kind, name, _ in _definitions(source):
