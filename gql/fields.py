@@ -14,7 +14,9 @@ GraphQL names, enums as members), which is what ``gql.filters.to_filter`` and
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import strawberry
@@ -24,7 +26,7 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from domain.persistence.querying.spec import SortKey
 from gql.context import Context
 from gql.dataloaders import by_id
-from gql.nested import child_connection
+from gql.nested import ChildRelation, child_connection
 
 FastResolver = Callable[..., Any]
 _FAST: dict[Callable[..., Any], FastResolver] = {}
@@ -59,7 +61,24 @@ def install_fast_resolvers(schema: strawberry.Schema) -> int:
 
 
 def _load(context: Context, entity: str, pk: int | None) -> Any:
-    return None if pk is None else by_id(context, entity).load(pk)
+    """The row, synchronously when the loader already holds it (see gql.prefetch)."""
+    if pk is None:
+        return None
+    pending = by_id(context, entity).load(pk)
+    return pending.result() if pending.done() else pending  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class ParentRelation:
+    """A to-one relation: the ``entity`` row whose id is in the root's ``column``."""
+
+    entity: str
+    column: str
+
+
+def relation_of(resolve: Any) -> ParentRelation | ChildRelation | None:
+    """The relation a fast resolver follows, for prefetching; None for other fields."""
+    return getattr(resolve, "relation", None)
 
 
 def to_one(entity: str, column: str, *, description: str | None = None) -> Any:
@@ -67,6 +86,8 @@ def to_one(entity: str, column: str, *, description: str | None = None) -> Any:
 
     def fast_path(root: Any, info: GraphQLResolveInfo) -> Any:
         return _load(info.context, entity, getattr(root, column))
+
+    fast_path.relation = ParentRelation(entity, column)  # type: ignore[attr-defined]
 
     @fast(fast_path)
     async def resolve(root: strawberry.Parent[Any], info: strawberry.Info[Context, None]) -> Any:
@@ -76,7 +97,7 @@ def to_one(entity: str, column: str, *, description: str | None = None) -> Any:
 
 
 async def _awaited(value: Any) -> Any:
-    return (await value) if value is not None else None
+    return (await value) if inspect.isawaitable(value) else value
 
 
 def computed(function: Callable[[Any], Any], *, description: str | None = None) -> Any:
@@ -100,21 +121,12 @@ def to_many(
 ) -> Any:
     """A connection of ``entity`` rows whose ``parent_column`` is the root's id, with its own
     filter, ordering and paging arguments (one windowed statement for all parents)."""
+    relation = ChildRelation(entity, parent_column, default_order)
 
     def fast_path(root: Any, info: GraphQLResolveInfo, **arguments: Any) -> Any:
-        return child_connection(
-            info.context,
-            entity=entity,
-            parent_column=parent_column,
-            parent_id=root.id,
-            filter=arguments.get("filter"),
-            order_by=arguments.get("orderBy"),
-            default_order=default_order,
-            first=arguments.get("first"),
-            after=arguments.get("after"),
-            last=arguments.get("last"),
-            before=arguments.get("before"),
-        )
+        return child_connection(info.context, relation, root.id, arguments)
+
+    fast_path.relation = relation  # type: ignore[attr-defined]
 
     @fast(fast_path)
     async def resolve(
@@ -127,19 +139,15 @@ def to_many(
         last: int | None = None,
         before: str | None = None,
     ) -> Any:
-        return await child_connection(
-            info.context,
-            entity=entity,
-            parent_column=parent_column,
-            parent_id=root.id,
-            filter=filter,
-            order_by=order_by,
-            default_order=default_order,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
+        arguments = {
+            "filter": filter,
+            "orderBy": order_by,
+            "first": first,
+            "after": after,
+            "last": last,
+            "before": before,
+        }
+        return await _awaited(child_connection(info.context, relation, root.id, arguments))
 
     resolve.__annotations__ = {
         "root": strawberry.Parent[Any],  # type: ignore[misc]

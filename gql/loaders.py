@@ -14,6 +14,7 @@ from strawberry.dataloader import DataLoader
 class Loaders:
     def __init__(self) -> None:
         self._loaders: dict[Hashable, DataLoader[Any, Any]] = {}
+        self._memo: dict[Hashable, Any] = {}
 
     def get(
         self,
@@ -31,5 +32,13 @@ class Loaders:
             self._loaders[key] = loader
         return loader
 
+    def recall(self, key: Hashable) -> Any:
+        """A value remembered for this request under ``key`` (see :meth:`remember`)."""
+        return self._memo.get(key)
+
+    def remember(self, key: Hashable, value: Any) -> None:
+        self._memo[key] = value
+
     def clear(self) -> None:
         self._loaders.clear()
+        self._memo.clear()

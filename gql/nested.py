@@ -1,12 +1,16 @@
-"""Resolving to-many relations as connections, batched across parents by a DataLoader."""
+"""To-many relations as connections, batched across parents by one DataLoader per argument set."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import Any
+
+from strawberry.dataloader import DataLoader
 
 from domain.persistence.querying.entities import ENTITIES
 from domain.persistence.querying.fetch import Query, validate_page
-from domain.persistence.querying.spec import Page, SortKey
+from domain.persistence.querying.spec import Page, PageResult, SortKey
 from gql.context import Context
 from gql.dataloaders import children
 from gql.filters import to_filter
@@ -14,25 +18,53 @@ from gql.ordering import to_sort_keys
 from gql.pagination import Connection, to_connection
 
 
-async def child_connection(
-    context: Context,
-    *,
-    entity: str,
-    parent_column: str,
-    parent_id: int,
-    filter: Any,
-    order_by: list[Any] | None,
-    default_order: tuple[SortKey, ...],
-    first: int | None,
-    after: str | None,
-    last: int | None,
-    before: str | None,
-) -> Connection[Any]:
-    query = Query(
-        ENTITIES[entity],
-        to_filter(entity, filter),
-        to_sort_keys(order_by, default_order),
-    )
-    page = validate_page(Page(first=first, after=after, last=last, before=before))
-    result = await children(context, query, parent_column, page).load(parent_id)
-    return to_connection(result)
+@dataclass(frozen=True)
+class ChildRelation:
+    """``entity`` rows whose ``parent_column`` holds the parent's id."""
+
+    entity: str
+    parent_column: str
+    default_order: tuple[SortKey, ...]
+
+
+def child_loader(
+    context: Context, relation: ChildRelation, arguments: dict[str, Any]
+) -> DataLoader[int, PageResult]:
+    """The loader of one relation with one set of arguments (``filter``, ``orderBy``, paging).
+
+    Remembered per request by the raw arguments, so the 50 customers of a page share one loader
+    without rebuilding its query 50 times.
+    """
+    memo_key = ("child", relation, repr(sorted(arguments.items())))
+    loader = context.loaders.recall(memo_key)
+    if loader is None:
+        query = Query(
+            ENTITIES[relation.entity],
+            to_filter(relation.entity, arguments.get("filter")),
+            to_sort_keys(arguments.get("orderBy"), relation.default_order),
+        )
+        page = validate_page(
+            Page(
+                first=arguments.get("first"),
+                after=arguments.get("after"),
+                last=arguments.get("last"),
+                before=arguments.get("before"),
+            )
+        )
+        loader = children(context, query, relation.parent_column, page)
+        context.loaders.remember(memo_key, loader)
+    return loader
+
+
+async def _later(pending: Awaitable[PageResult]) -> Connection[Any]:
+    return to_connection(await pending)
+
+
+def child_connection(
+    context: Context, relation: ChildRelation, parent_id: int, arguments: dict[str, Any]
+) -> Connection[Any] | Awaitable[Connection[Any]]:
+    """The parent's page; synchronous when the loader already has it (see gql.prefetch)."""
+    pending = child_loader(context, relation, arguments).load(parent_id)
+    if getattr(pending, "done", lambda: False)():
+        return to_connection(pending.result())  # type: ignore[attr-defined]
+    return _later(pending)

@@ -83,6 +83,7 @@ class Query:
     @strawberry.field(description="People and organizations together.")
     async def customers(
         self,
+        info: Info,
         filter: CustomerFilter | None = None,
         order_by: list[CustomerOrder] | None = None,  # type: ignore[valid-type]
         first: int | None = None,
@@ -92,6 +93,7 @@ class Query:
         include_deleted: bool = False,
     ) -> Connection[Customer]:
         return await list_connection(
+            info,
             entity="Customer",
             filter=filter,
             order_by=order_by,
@@ -106,6 +108,7 @@ class Query:
     @strawberry.field
     async def people(
         self,
+        info: Info,
         filter: PersonFilter | None = None,
         order_by: list[CustomerOrder] | None = None,  # type: ignore[valid-type]
         first: int | None = None,
@@ -115,6 +118,7 @@ class Query:
         include_deleted: bool = False,
     ) -> Connection[Person]:
         return await list_connection(
+            info,
             entity="Person",
             filter=filter,
             order_by=order_by,
@@ -129,6 +133,7 @@ class Query:
     @strawberry.field
     async def organizations(
         self,
+        info: Info,
         filter: OrganizationFilter | None = None,
         order_by: list[CustomerOrder] | None = None,  # type: ignore[valid-type]
         first: int | None = None,
@@ -138,6 +143,7 @@ class Query:
         include_deleted: bool = False,
     ) -> Connection[Organization]:
         return await list_connection(
+            info,
             entity="Organization",
             filter=filter,
             order_by=order_by,
@@ -152,6 +158,7 @@ class Query:
     @strawberry.field
     async def opportunities(
         self,
+        info: Info,
         filter: OpportunityFilter | None = None,
         order_by: list[OpportunityOrder] | None = None,  # type: ignore[valid-type]
         first: int | None = None,
@@ -160,6 +167,7 @@ class Query:
         before: str | None = None,
     ) -> Connection[Opportunity]:
         return await list_connection(
+            info,
             entity="Opportunity",
             filter=filter,
             order_by=order_by,
@@ -173,6 +181,7 @@ class Query:
     @strawberry.field
     async def interactions(
         self,
+        info: Info,
         filter: InteractionFilter | None = None,
         order_by: list[InteractionOrder] | None = None,  # type: ignore[valid-type]
         first: int | None = None,
@@ -181,6 +190,7 @@ class Query:
         before: str | None = None,
     ) -> Connection[Interaction]:
         return await list_connection(
+            info,
             entity="Interaction",
             filter=filter,
             order_by=order_by,
@@ -194,6 +204,7 @@ class Query:
     @strawberry.field
     async def tasks(
         self,
+        info: Info,
         filter: TaskFilter | None = None,
         order_by: list[TaskOrder] | None = None,  # type: ignore[valid-type]
         first: int | None = None,
@@ -202,6 +213,7 @@ class Query:
         before: str | None = None,
     ) -> Connection[Task]:
         return await list_connection(
+            info,
             entity="Task",
             filter=filter,
             order_by=order_by,
@@ -215,6 +227,7 @@ class Query:
     @strawberry.field
     async def relationships(
         self,
+        info: Info,
         filter: RelationshipFilter | None = None,
         order_by: list[RelationshipOrder] | None = None,  # type: ignore[valid-type]
         first: int | None = None,
@@ -223,6 +236,7 @@ class Query:
         before: str | None = None,
     ) -> Connection[Relationship]:
         return await list_connection(
+            info,
             entity="Relationship",
             filter=filter,
             order_by=order_by,
@@ -236,6 +250,7 @@ class Query:
     @strawberry.field
     async def users(
         self,
+        info: Info,
         filter: UserFilter | None = None,
         order_by: list[UserOrder] | None = None,  # type: ignore[valid-type]
         first: int | None = None,
@@ -244,6 +259,7 @@ class Query:
         before: str | None = None,
     ) -> Connection[User]:
         return await list_connection(
+            info,
             entity="User",
             filter=filter,
             order_by=order_by,
@@ -257,6 +273,7 @@ class Query:
     @strawberry.field
     async def teams(
         self,
+        info: Info,
         filter: TeamFilter | None = None,
         order_by: list[TeamOrder] | None = None,  # type: ignore[valid-type]
         first: int | None = None,
@@ -265,6 +282,7 @@ class Query:
         before: str | None = None,
     ) -> Connection[Team]:
         return await list_connection(
+            info,
             entity="Team",
             filter=filter,
             order_by=order_by,

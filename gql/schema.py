@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
+import strawberry.schema.schema as strawberry_schema_module
 from graphql.error import GraphQLError
+from strawberry.execution import optimized_is_awaitable
+from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types.execution import ExecutionContext
+from tortoise.models import Model
 
 from gql.analytics import AnalyticsQuery
 from gql.errors import PublicErrors, log_unexpected
@@ -22,6 +28,22 @@ from gql.mutations.staff import StaffMutations
 from gql.queries import Query as ListQuery
 from gql.types.customers import Organization, Person
 from gql.types.sales import Stage, StageChange
+
+
+def _is_awaitable(value: Any) -> bool:
+    """Strawberry's check, except that ORM rows are plain values.
+
+    Tortoise models define ``__await__`` (awaiting one returns itself), so graphql-core would
+    treat every row a resolver returns as pending work: a task and a callback per row and
+    field, several times the cost of the field itself on a page of customers.
+    """
+    if isinstance(value, Model):
+        return False
+    return optimized_is_awaitable(value)
+
+
+# Strawberry passes this module-level function to graphql-core's execute(); there is no setting.
+strawberry_schema_module.optimized_is_awaitable = _is_awaitable
 
 
 class RapportSchema(strawberry.Schema):
@@ -45,11 +67,25 @@ Mutation = merge_types(
     ),
 )
 
-schema = RapportSchema(
-    query=Query,
-    mutation=Mutation,
-    types=[Person, Organization, Stage, StageChange, *ERROR_TYPES],
-    extensions=[PublicErrors],
-    config=StrawberryConfig(relay_max_results=100),
-)
-install_fast_resolvers(schema)
+
+def build_schema(*, fast_resolvers: bool = True) -> RapportSchema:
+    """The API's schema; ``fast_resolvers=False`` keeps Strawberry's own resolvers everywhere
+    (the reference the fast path is tested against)."""
+    built = RapportSchema(
+        query=Query,
+        mutation=Mutation,
+        types=[Person, Organization, Stage, StageChange, *ERROR_TYPES],
+        # Clients send the same few documents over and over: parse and validate each once.
+        extensions=[
+            PublicErrors,
+            lambda: ParserCache(maxsize=256),
+            lambda: ValidationCache(maxsize=256),
+        ],
+        config=StrawberryConfig(relay_max_results=100),
+    )
+    if fast_resolvers:
+        install_fast_resolvers(built)
+    return built
+
+
+schema = build_schema()

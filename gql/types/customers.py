@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 from enum import Enum
 from typing import Any
 
@@ -22,7 +23,7 @@ from gql.entity_filters import (
 )
 from gql.enums import CustomerKind, LifecycleStage, NameOrder
 from gql.fields import computed, to_many, to_one
-from gql.nested import child_connection
+from gql.nested import ChildRelation, child_connection
 from gql.ordering import (
     CustomerOrder,
     InteractionOrder,
@@ -236,19 +237,17 @@ class Customer(Record):
         column = (
             "from_customer_id" if direction is RelationshipDirection.OUTGOING else "to_customer_id"
         )
-        return await child_connection(
-            info.context,
-            entity="Relationship",
-            parent_column=column,
-            parent_id=root.id,
-            filter=filter,
-            order_by=order_by,
-            default_order=_BY_ID,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
+        relation = ChildRelation("Relationship", column, _BY_ID)
+        arguments = {
+            "filter": filter,
+            "orderBy": order_by,
+            "first": first,
+            "after": after,
+            "last": last,
+            "before": before,
+        }
+        connection = child_connection(info.context, relation, root.id, arguments)
+        return await connection if inspect.isawaitable(connection) else connection
 
 
 @strawberry.type(description="An individual.")
