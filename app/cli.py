@@ -193,5 +193,28 @@ def export_schema(
         console.print(f"Wrote {path}")
 
 
+workflows_cli = typer.Typer(
+    help="Workflows written in YAML: validate them before they run.", no_args_is_help=True
+)
+cli.add_typer(workflows_cli, name="workflows")
+
+
+@workflows_cli.command("validate")
+def workflows_validate(
+    paths: Annotated[list[str], typer.Argument(help="Workflow or bundle files, or folders")],
+) -> None:
+    """Check workflows, templates, calendars and SLA policies; print every problem as
+    file:line:col: path: message and exit 1 if there is any."""
+    import sys
+
+    from workflows.language.cli import main_validate
+
+    raise typer.Exit(main_validate(paths, sys.stdout))
+
+
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":
+    main()

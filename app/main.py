@@ -21,6 +21,7 @@ from gql.http import graphql_app
 
 logger = logging.getLogger(__name__)
 
+
 async def _check_database() -> None:
     await get_connection("default").execute_query("SELECT 1")
 
