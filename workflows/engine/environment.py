@@ -1,0 +1,31 @@
+"""What the pure engine may know about the world when it advances a run."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from domain.calendars import BusinessCalendar
+
+
+@dataclass(frozen=True)
+class Environment:
+    """Read-only inputs of one transition.
+
+    ``subject`` is the run's subject as the API names its fields (``displayName``,
+    ``lifecycleStage``, ``tags``, ``consent``, ``owner``...), relations one level deep; it is what
+    CEL sees as ``subject`` and templates render. ``suppressed`` is true when the subject is in
+    the workspace's suppression segment (consent: such a send is skipped as SUPPRESSED).
+    """
+
+    run_id: str
+    started_at: dt.datetime
+    subject: Mapping[str, Any]
+    calendars: Mapping[str, BusinessCalendar]
+    default_calendar: str = "vn-office"
+    workspace_timezone: str = "Asia/Ho_Chi_Minh"
+    suppressed: bool = False
+    paused: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)
