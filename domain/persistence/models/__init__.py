@@ -2,6 +2,14 @@
 
 from domain.persistence.models.activities import Interaction, Task
 from domain.persistence.models.audit import AuditEntry, DomainEvent
+from domain.persistence.models.automation import (
+    EmailMessage,
+    Timer,
+    Workflow,
+    WorkflowRun,
+    WorkflowRunStep,
+    WorkflowVersion,
+)
 from domain.persistence.models.customers import AttributeDefinition, Customer, Relationship
 from domain.persistence.models.sales import Opportunity, Pipeline, Stage, StageChange
 from domain.persistence.models.staff import Team, User
@@ -20,6 +28,12 @@ __models__ = [
     Task,
     AuditEntry,
     DomainEvent,
+    Workflow,
+    WorkflowVersion,
+    WorkflowRun,
+    WorkflowRunStep,
+    Timer,
+    EmailMessage,
 ]
 
 __all__ = [
@@ -27,6 +41,7 @@ __all__ = [
     "AuditEntry",
     "Customer",
     "DomainEvent",
+    "EmailMessage",
     "Interaction",
     "Opportunity",
     "Pipeline",
@@ -35,5 +50,10 @@ __all__ = [
     "StageChange",
     "Task",
     "Team",
+    "Timer",
     "User",
+    "Workflow",
+    "WorkflowRun",
+    "WorkflowRunStep",
+    "WorkflowVersion",
 ]
