@@ -1,0 +1,199 @@
+"""Durable timers: scheduled in SQL, claimed by due time, fired exactly once.
+
+A claim is a lease. ``claim_due_timers`` moves due timers to ``CLAIMED`` with a fresh claim
+token and ``claimed_until = now + lease``; the scheduler then enqueues one ``fire_timer``
+message per timer. If that message is lost (a worker dies, Redis is flushed), nothing is lost:
+the timer is still in SQL, and once its lease has expired the next claim takes it again.
+
+``fire_timer`` marks the timer ``FIRED`` with a conditional update that names the claim token,
+in the same transaction as the handler's writes. A duplicate or stale message (an older claim,
+a timer replaced since) updates no row and does nothing, so a timer fires at most once per
+schedule even though messages are delivered at least once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from tortoise.expressions import F, Q
+from tortoise.transactions import in_transaction
+
+from domain.persistence.models import Timer
+
+logger = logging.getLogger(__name__)
+
+#: A timer's claim lasts this long before another claimer may take it again.
+DEFAULT_LEASE = dt.timedelta(seconds=30)
+
+TimerHandler = Callable[[Timer], Awaitable[None]]
+
+_timer_handler: TimerHandler | None = None
+
+
+def set_timer_handler(handler: TimerHandler | None) -> None:
+    """Register what firing a timer does (the engine glue), or ``None`` to remove it.
+
+    The handler runs inside the transaction that marks the timer ``FIRED``: its ORM writes
+    commit with it, and if it raises, nothing commits and the timer fires again after its lease.
+    """
+    global _timer_handler
+    _timer_handler = handler
+
+
+def utc(moment: dt.datetime) -> dt.datetime:
+    """Aware UTC: SQLite stores datetimes as text, so every comparison must use one offset."""
+    if moment.tzinfo is None:
+        raise ValueError(f"naive datetime {moment!r}: pass an aware datetime")
+    return moment.astimezone(dt.UTC)
+
+
+async def schedule_timer(
+    *,
+    run_id: int | None,
+    key: str,
+    due_at: dt.datetime,
+    purpose: str,
+    payload: dict[str, Any] | None = None,
+) -> Timer:
+    """Create the timer ``(run_id, key)``, or replace it (new due time, unclaimed, unfired).
+
+    Call it inside the transaction that changes the run's state, so both commit together.
+    """
+    values = {
+        "due_at": utc(due_at),
+        "purpose": purpose,
+        "payload": payload or {},
+        "status": "PENDING",
+        "claimed_until": None,
+        "claim_token": None,
+        "fired_at": None,
+        "attempts": 0,
+    }
+    if run_id is None:
+        return await Timer.create(run_id=None, key=key, **values)
+    timer, _ = await Timer.update_or_create(defaults=values, run_id=run_id, key=key)
+    return timer
+
+
+async def cancel_timer(*, run_id: int, key: str) -> bool:
+    """Cancel a timer that has not fired; True if there was one."""
+    cancelled = await Timer.filter(
+        run_id=run_id, key=key, status__in=("PENDING", "CLAIMED")
+    ).update(status="CANCELLED", claim_token=None, claimed_until=None)
+    return cancelled > 0
+
+
+def _claimable(now: dt.datetime) -> Q:
+    return Q(due_at__lte=now) & (Q(status="PENDING") | Q(status="CLAIMED", claimed_until__lte=now))
+
+
+async def claim_due_timers(
+    now: dt.datetime, limit: int = 100, lease: dt.timedelta = DEFAULT_LEASE
+) -> list[Timer]:
+    """Claim up to ``limit`` timers due at ``now`` (oldest first), for ``lease``.
+
+    Each timer is claimed by exactly one caller, even with several claimers at once:
+    PostgreSQL locks the candidate rows with ``FOR UPDATE SKIP LOCKED`` so concurrent claimers
+    take disjoint sets; SQLite runs one conditional ``UPDATE ... RETURNING`` (a single
+    statement holds the database's write lock). Timers whose lease expired are claimable again.
+    The returned timers carry their ``claim_token``.
+    """
+    now = utc(now)
+    token = uuid.uuid4().hex
+    claimed_until = now + lease
+    async with in_transaction() as connection:
+        if connection.capabilities.dialect == "sqlite":
+            ids = await _claim_sqlite(connection, now, limit, token, claimed_until)
+        else:
+            # A model query: Tortoise drops FOR UPDATE from values_list() queries.
+            candidates = (
+                await Timer.filter(_claimable(now))
+                .using_db(connection)
+                .order_by("due_at", "id")
+                .limit(limit)
+                .select_for_update(skip_locked=True)
+            )
+            ids = [timer.id for timer in candidates]
+            if ids:
+                await (
+                    Timer.filter(id__in=ids)
+                    .using_db(connection)
+                    .update(
+                        status="CLAIMED",
+                        claim_token=token,
+                        claimed_until=claimed_until,
+                        attempts=F("attempts") + 1,
+                    )
+                )
+        if not ids:
+            return []
+        timers = await Timer.filter(id__in=ids).using_db(connection).order_by("due_at", "id")
+    return list(timers)
+
+
+async def _claim_sqlite(
+    connection: Any, now: dt.datetime, limit: int, token: str, claimed_until: dt.datetime
+) -> list[int]:
+    # Needs SQLite >= 3.35 (RETURNING). The condition is repeated outside the subquery so the
+    # statement stays correct whatever plan SQLite picks.
+    claimable = (
+        "due_at <= ? AND (status = 'PENDING' OR (status = 'CLAIMED' AND claimed_until <= ?))"
+    )
+    sql = (
+        "UPDATE timers SET status = 'CLAIMED', claim_token = ?, claimed_until = ?, "
+        "attempts = attempts + 1 "
+        f"WHERE id IN (SELECT id FROM timers WHERE {claimable} ORDER BY due_at, id LIMIT ?) "
+        f"AND {claimable} RETURNING id"
+    )
+    # The same text form Tortoise writes (isoformat with a space), so text comparison works.
+    stamp, until = now.isoformat(" "), claimed_until.isoformat(" ")
+    rows = await connection.execute_query_dict(
+        sql, [token, until, stamp, stamp, limit, stamp, stamp]
+    )
+    return [int(row["id"]) for row in rows]
+
+
+async def fire_timer(timer_id: int, claim_token: str | None, now: dt.datetime) -> bool:
+    """Fire a claimed timer once: mark it ``FIRED`` and run the registered handler, together.
+
+    Returns False (and does nothing) if the timer is not claimed under ``claim_token`` any
+    more: already fired, cancelled, replaced, or re-claimed by someone else after our lease.
+    ``claim_token=None`` fires whatever claim holds the timer (for tools and tests).
+    """
+    now = utc(now)
+    async with in_transaction() as connection:
+        query = Timer.filter(id=timer_id, status="CLAIMED")
+        if claim_token is not None:
+            query = query.filter(claim_token=claim_token)
+        # The conditional update comes first: it takes the row's write lock, so a concurrent
+        # firing of the same timer waits here and then finds nothing to update.
+        if not await query.using_db(connection).update(status="FIRED", fired_at=now):
+            return False
+        timer = await Timer.get(id=timer_id).using_db(connection)
+        lateness = (now - timer.due_at).total_seconds()
+        logger.info("timer %s (%s) fired %.3f s after due", timer.id, timer.key, lateness)
+        if _timer_handler is None:
+            logger.warning("timer %s fired with no timer handler registered", timer.id)
+        else:
+            await _timer_handler(timer)
+    return True
+
+
+async def complete_timer(timer_id: int, outcome: str, claim_token: str | None = None) -> bool:
+    """Finish a claimed timer without firing its handler: ``outcome`` is FIRED or CANCELLED.
+
+    Idempotent: only a timer still CLAIMED (under ``claim_token`` if given) changes.
+    """
+    if outcome not in ("FIRED", "CANCELLED"):
+        raise ValueError(f"outcome must be FIRED or CANCELLED, not {outcome!r}")
+    query = Timer.filter(id=timer_id, status="CLAIMED")
+    if claim_token is not None:
+        query = query.filter(claim_token=claim_token)
+    values: dict[str, Any] = {"status": outcome}
+    if outcome == "FIRED":
+        values["fired_at"] = dt.datetime.now(dt.UTC)
+    return await query.update(**values) > 0
