@@ -1,0 +1,85 @@
+"""The run-level conditions: goal, exit_when, the send window and email consent.
+
+A CEL condition that fails to evaluate (a missing field, a type mismatch) counts as not met:
+a goal or an exit must hold positively to end a run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+from domain.calendars import BusinessCalendar, is_open, next_opening
+from workflows.language.expressions import ExpressionError, evaluate
+from workflows.language.spec import ExitEvent, SendWindow
+
+from .context import Context
+
+__all__ = [
+    "condition_holds",
+    "email_suppression",
+    "exit_reason",
+    "goal_met",
+    "window_opening",
+]
+
+
+def condition_holds(source: str, variables: Mapping[str, Any]) -> tuple[bool, str | None]:
+    """Whether CEL `source` is true, and the evaluation error when it could not be evaluated."""
+    try:
+        return evaluate(source, variables) is True, None
+    except ExpressionError as error:
+        return False, str(error)
+
+
+def goal_met(ctx: Context) -> bool:
+    goal = ctx.workflow.goal
+    return goal is not None and condition_holds(goal, ctx.variables())[0]
+
+
+def exit_reason(ctx: Context, event_name: str | None = None) -> str | None:
+    """Why the run exits now: ``event NAME`` for a matching exit event, the CEL text of a
+    condition that holds, or None."""
+    variables = ctx.variables()
+    for condition in ctx.workflow.exit_when:
+        if isinstance(condition, ExitEvent):
+            if event_name is not None and condition.event == event_name:
+                return f"event {event_name}"
+        elif condition_holds(condition, variables)[0]:
+            return condition
+    return None
+
+
+def email_suppression(ctx: Context, to: str) -> str | None:
+    """Why an email to `to` must not be sent, or None. Only mail to the subject is subject to
+    consent: it needs ``consent.emailOptIn`` true and no ``consent.unsubscribedAt``, and the
+    subject outside the workspace's suppression segment."""
+    if to != "subject":
+        return None
+    if ctx.env.suppressed:
+        return "in the suppression segment"
+    consent = ctx.subject.get("consent")
+    if not isinstance(consent, Mapping):
+        return "no email consent"
+    if consent.get("unsubscribedAt"):
+        return "unsubscribed"
+    if consent.get("emailOptIn") is not True:
+        return "no email consent"
+    return None
+
+
+def window_opening(ctx: Context, window: SendWindow) -> dt.datetime | None:
+    """None when ``ctx.now`` is inside the send window, else when it next opens."""
+    zone = ctx.zone(window.timezone)
+    calendar = _window_calendar(zone.key, tuple(window.days), window.hours)
+    if is_open(calendar, ctx.now):
+        return None
+    return next_opening(calendar, ctx.now)
+
+
+@lru_cache(maxsize=256)
+def _window_calendar(zone: str, days: tuple[str, ...], hours: str) -> BusinessCalendar:
+    data = {"timezone": zone, "hours": {day: [hours.replace(" ", "")] for day in days}}
+    return BusinessCalendar.from_data("send-window", data)
