@@ -63,7 +63,7 @@ async def schedule_timer(
 
     Call it inside the transaction that changes the run's state, so both commit together.
     """
-    values = {
+    values: dict[str, Any] = {
         "due_at": utc(due_at),
         "purpose": purpose,
         "payload": payload or {},
@@ -173,7 +173,7 @@ async def fire_timer(timer_id: int, claim_token: str | None, now: dt.datetime) -
         # firing of the same timer waits here and then finds nothing to update.
         if not await query.using_db(connection).update(status="FIRED", fired_at=now):
             return False
-        timer = await Timer.get(id=timer_id).using_db(connection)
+        timer = await Timer.filter(id=timer_id).using_db(connection).get()
         lateness = (now - timer.due_at).total_seconds()
         logger.info("timer %s (%s) fired %.3f s after due", timer.id, timer.key, lateness)
         if _timer_handler is None:

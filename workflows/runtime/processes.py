@@ -1,0 +1,74 @@
+"""Entry points of the runtime's long-running processes: the worker and the scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import threading
+
+import dramatiq
+from dramatiq import Worker
+
+from domain.persistence.db import close_database, open_database
+from workflows.runtime.actors import QUEUE, declare_actors
+from workflows.runtime.broker import build_broker
+from workflows.runtime.scheduler import Enqueuers, Scheduler
+
+logger = logging.getLogger(__name__)
+
+#: How long (ms) an idle worker waits between polls of Redis; bounds timer lateness.
+WORKER_POLL_MS = 100
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+
+
+def run_worker(*, database_url: str, redis_url: str | None, threads: int) -> None:
+    """Consume the runtime's queue with ``threads`` threads until SIGINT/SIGTERM."""
+    broker = build_broker(redis_url=redis_url, database_url=database_url)
+    dramatiq.set_broker(broker)
+    declare_actors(broker)
+    broker.emit_after("process_boot")
+    worker = Worker(broker, queues={QUEUE}, worker_threads=threads, worker_timeout=WORKER_POLL_MS)
+    stop = threading.Event()
+    _stop_on_signals(stop)
+    worker.start()
+    logger.info("worker started: %s threads on queue %r", threads, QUEUE)
+    try:
+        stop.wait()
+    finally:
+        logger.info("worker stopping")
+        worker.stop()
+        broker.close()
+
+
+def run_scheduler(*, database_url: str, redis_url: str | None, interval: float) -> None:
+    """Claim and enqueue due timers every ``interval`` seconds until SIGINT/SIGTERM."""
+    broker = build_broker(redis_url=redis_url)
+    dramatiq.set_broker(broker)
+    actors = declare_actors(broker)
+    enqueue = Enqueuers(
+        fire_timer=lambda timer_id, token: actors.fire_timer.send(timer_id, token),
+        relay_events=lambda: actors.relay_events.send(),
+        send_email=lambda message_id: actors.send_email.send(message_id),
+    )
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await open_database(database_url, migrate=False)
+        try:
+            logger.info("scheduler started (every %.3f s)", interval)
+            await Scheduler(enqueue=enqueue, interval=interval).run(stop)
+        finally:
+            await close_database()
+
+    try:
+        asyncio.run(main())
+    finally:
+        broker.close()
