@@ -16,7 +16,20 @@ from workflows.language.spec import Workflow
 from .environment import Environment
 from .model import CancelTimer, Command, RecordStep, RunState
 
-__all__ = ["Context", "json_safe"]
+__all__ = ["Context", "cel_ready", "json_safe"]
+
+
+def cel_ready(value: Any) -> Any:
+    """`value` with every aware datetime on a fixed UTC offset: the CEL evaluator converts
+    ``datetime.timezone`` offsets but not ``ZoneInfo`` zones."""
+    if isinstance(value, dt.datetime):
+        offset = value.utcoffset()
+        return value if offset is None else value.astimezone(dt.timezone(offset))
+    if isinstance(value, Mapping):
+        return {key: cel_ready(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [cel_ready(item) for item in value]
+    return value
 
 
 def json_safe(value: Any) -> Any:
@@ -49,16 +62,18 @@ class Context:
 
     def variables(self) -> dict[str, Any]:
         event = self.event if self.event is not None else self.state.vars.get("event") or {}
-        return {
-            "subject": self.subject,
-            "event": dict(event),
-            "run": {
-                "id": self.env.run_id,
-                "startedAt": self.env.started_at,
-                "vars": self.state.vars,
-            },
-            "now": self.now,
-        }
+        return cel_ready(
+            {
+                "subject": self.subject,
+                "event": dict(event),
+                "run": {
+                    "id": self.env.run_id,
+                    "startedAt": self.env.started_at,
+                    "vars": self.state.vars,
+                },
+                "now": self.now,
+            }
+        )
 
     # ---- time zones and calendars ---------------------------------------------------------
 

@@ -17,6 +17,7 @@ from workflows.language.spec import (
 )
 
 from .conditions import condition_holds
+from .context import cel_ready
 
 __all__ = ["EnrollmentHistory", "should_enroll"]
 
@@ -53,12 +54,14 @@ def should_enroll(
             earliest = max(history.started_at) + parse_duration(reenroll.after)
             if history.now < earliest:
                 return False, f"started within {reenroll.after} (reenroll after)"
-    variables = {
-        "subject": dict(subject),
-        "event": dict(event or {}),
-        "run": {"id": "", "startedAt": history.now, "vars": {}},
-        "now": history.now,
-    }
+    variables = cel_ready(
+        {
+            "subject": dict(subject),
+            "event": dict(event or {}),
+            "run": {"id": "", "startedAt": history.now, "vars": {}},
+            "now": history.now,
+        }
+    )
     trigger = definition.trigger
     condition = None
     if isinstance(trigger, EventTrigger):
