@@ -88,7 +88,8 @@ class Driver:
 
     def timer(self) -> ScheduleTimer:
         waiting = self.state.waiting
-        assert waiting is not None and waiting.timer_key is not None, self.state
+        assert waiting is not None, self.state
+        assert waiting.timer_key is not None, self.state
         timers = [c for c in self.commands if isinstance(c, ScheduleTimer)]
         assert timers[-1].key == waiting.timer_key
         return timers[-1]

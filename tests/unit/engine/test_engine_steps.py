@@ -59,11 +59,12 @@ def test_actions_produce_their_commands_with_idempotency_keys() -> None:
     assert of(CallWebhook, commands)[0].body == {"who": "an@example.vn"}
     assert of(EnrollOther, commands)[0].workflow == "welcome-nurture"
     keys = [c.key for c in commands if not isinstance(c, RecordStep | EndRun)]
-    assert keys == [f"run-1:{step}:1" for step in
-                    ("hello", "ping", "call", "stage", "tag", "untag", "owner", "hook", "other")]  # fmt: skip
+    steps = ("hello", "ping", "call", "stage", "tag", "untag", "owner", "hook", "other")
+    assert keys == [f"run-1:{step}:1" for step in steps]
     assert [r[2] for r in records(commands)] == ["DONE"] * 9
     assert of(EndRun, commands)[0].status == "COMPLETED"
-    assert run.state.status == "COMPLETED" and run.state.position is None
+    assert run.state.status == "COMPLETED"
+    assert run.state.position is None
 
 
 def test_escalate_on_a_ticket() -> None:
@@ -111,7 +112,8 @@ def test_a_timer_continues_the_run_and_a_stale_one_changes_nothing() -> None:
     run = Driver(workflow("steps:\n  - {id: w, wait: 1h}\n  - {id: t, add_tag: x}\n"))
     (timer,) = of(ScheduleTimer, run.start())
     assert (timer.key, timer.purpose, timer.step_id) == ("run-1:w:1", "wait", "w")
-    assert run.state.waiting is not None and run.state.waiting.reason == "timer"
+    assert run.state.waiting is not None
+    assert run.state.waiting.reason == "timer"
     assert run.feed(TimerFired(key="run-1:other:1", now=MONDAY)) == []
     commands = run.fire()
     assert of(ChangeTags, commands)[0].key == "run-1:t:1"
@@ -142,8 +144,10 @@ def test_wait_for_the_event() -> None:
     commands = run.event("interaction.logged", {"interaction": {"direction": "INBOUND"}}, later)
     assert of(CancelTimer, commands)[0].key == timer.key
     assert records(commands) == [
-        ("reply", "wait_for", "MATCHED"), ("thanks", "notify", "DONE"), ("after", "add_tag", "DONE"),
-    ]  # fmt: skip
+        ("reply", "wait_for", "MATCHED"),
+        ("thanks", "notify", "DONE"),
+        ("after", "add_tag", "DONE"),
+    ]
     assert not of(SendEmail, run.commands)
     assert run.state.vars["event"] == {"interaction": {"direction": "INBOUND"}}
 
@@ -196,8 +200,9 @@ def test_if_and_switch_record_the_branch_and_why() -> None:
 
 def test_a_condition_that_cannot_be_evaluated_takes_else_and_says_why() -> None:
     flow = workflow("steps:\n  - if: 'subject.missing == 1'\n    then: [{add_tag: x}]\n")
-    (record, _end) = of(RecordStep, Driver(flow).start()) + [None]
-    assert record is not None and record.detail["branch"] == "else"
+    (record, _end) = [*of(RecordStep, Driver(flow).start()), None]
+    assert record is not None
+    assert record.detail["branch"] == "else"
     assert "missing" in record.detail["error"]
 
 
@@ -216,13 +221,15 @@ def test_end_steps() -> None:
     assert not of(ChangeTags, converted.commands)
     exited = Driver(workflow("steps: [{end: exited}]"))
     exited.start()
-    assert exited.state.status == "EXITED" and exited.state.ended_reason == "end step steps.0"
+    assert exited.state.status == "EXITED"
+    assert exited.state.ended_reason == "end step steps.0"
 
 
 def test_an_ended_run_ignores_every_input() -> None:
     run = Driver(workflow("steps: [{end: exited}]"))
     run.start()
-    assert run.start() == [] and run.changed(MONDAY) == []
+    assert run.start() == []
+    assert run.changed(MONDAY) == []
 
 
 def test_keys_are_unique_per_visit() -> None:
@@ -244,11 +251,13 @@ def test_paused_runs_hold_at_their_next_step() -> None:
     flow = workflow("steps:\n  - {id: w, wait: 1h}\n  - {id: t, add_tag: x}\n")
     paused = Driver(flow, paused=True)
     assert paused.start() == []
-    assert paused.state.waiting is not None and paused.state.waiting.reason == "paused"
+    assert paused.state.waiting is not None
+    assert paused.state.waiting.reason == "paused"
     paused.env_options["paused"] = False
     assert records(paused.changed(MONDAY)) == [("w", "wait", "WAITING")]
     paused.env_options["paused"] = True
-    assert paused.fire() == [] and paused.state.status == "WAITING"
+    assert paused.fire() == []
+    assert paused.state.status == "WAITING"
     assert paused.state.position == ("steps", 1)
     paused.env_options["paused"] = False
     assert records(paused.changed(MONDAY + dt.timedelta(hours=2))) == [("t", "add_tag", "DONE")]
@@ -258,4 +267,5 @@ def test_advance_leaves_its_input_state_alone() -> None:
     state = RunState()
     env = Driver(workflow("steps: [{wait: 1d}]")).env()
     transition = advance(workflow("steps: [{wait: 1d}]"), state, Start(now=MONDAY), env)
-    assert state == RunState() and transition.state.status == "WAITING"
+    assert state == RunState()
+    assert transition.state.status == "WAITING"
