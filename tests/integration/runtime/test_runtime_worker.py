@@ -1,0 +1,192 @@
+"""The scheduler and a real Dramatiq worker (``crm worker`` in a subprocess) through Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import redis
+from dramatiq import Message
+
+from domain.persistence.models import DomainEvent, EmailMessage, Timer
+from workflows.runtime.actors import QUEUE, declare_actors
+from workflows.runtime.broker import NAMESPACE, build_broker
+from workflows.runtime.email import enqueue_email
+from workflows.runtime.scheduler import Enqueuers, Scheduler
+from workflows.runtime.timers import fire_timer
+
+ROOT = Path(__file__).resolve().parents[3]
+T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+LEASE = dt.timedelta(seconds=30)
+
+
+@dataclass
+class FakeClock:
+    moment: dt.datetime
+
+    def now(self) -> dt.datetime:
+        return self.moment
+
+
+@dataclass
+class Recorded:
+    fired: list[tuple[int, str | None]] = field(default_factory=list)
+    relays: int = 0
+    emails: list[int] = field(default_factory=list)
+
+    def enqueuers(self) -> Enqueuers:
+        def relay() -> None:
+            self.relays += 1
+
+        return Enqueuers(
+            fire_timer=lambda timer_id, token: self.fired.append((timer_id, token)),
+            relay_events=relay,
+            send_email=self.emails.append,
+        )
+
+
+async def test_scheduler_enqueues_due_timers_kicks_relay_and_sweeps_outbox(
+    database: str,
+) -> None:
+    due = await Timer.create(key="due", purpose="wait", due_at=T0)
+    await Timer.create(key="later", purpose="wait", due_at=T0 + dt.timedelta(hours=1))
+    await DomainEvent.create(type="x", subject_type="customer", subject_id=1, occurred_at=T0)
+    mail = await enqueue_email(idempotency_key="k", to_address="a@b.c", subject="s", text="t")
+    record = Recorded()
+    clock = FakeClock(T0)
+    scheduler = Scheduler(enqueue=record.enqueuers(), clock=clock, batch=1, lease=LEASE)
+
+    assert await scheduler.tick() == 1
+    assert [timer_id for timer_id, _ in record.fired] == [due.id]
+    assert record.relays == 1
+    assert record.emails == []  # not overdue yet
+    clock.moment = T0 + dt.timedelta(seconds=1)
+    assert await scheduler.tick() == 0  # claimed: not enqueued again within its lease
+
+    scheduler.email_sweep_every = 0
+    clock.moment = (await EmailMessage.get(id=mail.id)).created_at + dt.timedelta(minutes=5)
+    await scheduler.tick()
+    assert record.emails == [mail.id]
+
+
+async def test_lost_queue_messages_lose_no_timer(database: str, redis_url: str) -> None:
+    """FLUSHALL after the scheduler enqueued: the timer is still in SQL and, once its lease
+    expires, claimed and enqueued again; the new message fires it."""
+    broker = build_broker(redis_url=redis_url)
+    actors = declare_actors(broker)
+    enqueue = Enqueuers(
+        fire_timer=lambda timer_id, token: actors.fire_timer.send(timer_id, token),
+        relay_events=lambda: actors.relay_events.send(),
+        send_email=lambda message_id: actors.send_email.send(message_id),
+    )
+    client = redis.Redis.from_url(redis_url)
+    queued = f"{NAMESPACE}:{QUEUE}.msgs"
+    try:
+        timer = await Timer.create(key="t", purpose="wait", due_at=T0)
+        clock = FakeClock(T0)
+        scheduler = Scheduler(enqueue=enqueue, clock=clock, lease=LEASE)
+
+        assert await scheduler.tick() == 1
+        assert client.hlen(queued) == 1
+        client.flushall()
+
+        clock.moment = T0 + LEASE - dt.timedelta(seconds=1)
+        assert await scheduler.tick() == 0  # still leased
+        clock.moment = T0 + LEASE
+        assert await scheduler.tick() == 1
+        (raw,) = client.hvals(queued)
+        message = Message.decode(raw)
+        assert (message.actor_name, message.args[0]) == ("fire_timer", timer.id)
+
+        assert await fire_timer(*message.args, now=clock.moment)
+        assert (await Timer.get(id=timer.id)).status == "FIRED"
+    finally:
+        client.close()
+        broker.close()
+
+
+@pytest.fixture
+def worker_process(database: str, redis_url: str) -> Iterator[subprocess.Popen[str]]:
+    """``crm worker`` on the test's database and Redis, once it has booted."""
+    env = {**os.environ, "DATABASE_URL": database, "REDIS_URL": redis_url, "LOG_LEVEL": "info"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "worker", "--threads", "2"],
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    started = threading.Event()
+    lines: list[str] = []
+
+    def watch() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            lines.append(line)
+            if "worker started" in line:
+                started.set()
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        if not started.wait(timeout=30):
+            raise RuntimeError("worker did not start:\n" + "".join(lines))
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        watcher.join(timeout=5)
+        if process.stderr is not None:
+            process.stderr.close()
+    assert process.returncode == 0, "".join(lines)
+
+
+@pytest.mark.slow
+async def test_a_due_timer_is_fired_by_a_real_worker_within_a_second(
+    database: str, redis_url: str, worker_process: subprocess.Popen[str]
+) -> None:
+    broker = build_broker(redis_url=redis_url)
+    actors = declare_actors(broker)
+    enqueue = Enqueuers(
+        fire_timer=lambda timer_id, token: actors.fire_timer.send(timer_id, token),
+        relay_events=lambda: actors.relay_events.send(),
+        send_email=lambda message_id: actors.send_email.send(message_id),
+    )
+    stop = asyncio.Event()
+    scheduler = asyncio.create_task(Scheduler(enqueue=enqueue, interval=0.05).run(stop))
+    try:
+        due_at = dt.datetime.now(dt.UTC) + dt.timedelta(milliseconds=500)
+        timers = [await Timer.create(key=f"t{i}", purpose="wait", due_at=due_at) for i in range(3)]
+        await DomainEvent.create(type="x", subject_type="customer", subject_id=1, occurred_at=T0)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            fired = await Timer.filter(status="FIRED").count()
+            relayed = not await DomainEvent.filter(dispatched_at__isnull=True).exists()
+            if fired == len(timers) and relayed:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await scheduler
+        broker.close()
+
+    for timer in timers:
+        stored = await Timer.get(id=timer.id)
+        assert stored.status == "FIRED"
+        assert stored.fired_at is not None
+        lateness = (stored.fired_at - stored.due_at).total_seconds()
+        assert 0 <= lateness < 1.0, lateness
+    assert not await DomainEvent.filter(dispatched_at__isnull=True).exists()
