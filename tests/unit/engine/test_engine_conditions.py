@@ -136,7 +136,7 @@ def test_consent_suppresses_emails_to_the_subject(
     commands = run.start()
     assert records(commands) == [("hi", "send_email", "SUPPRESSED"), ("boss", "send_email", "DONE")]
     assert [c.to for c in of(SendEmail, commands)] == ["owner"]
-    assert commands[0].detail["reason"] == reason  # type: ignore[attr-defined]
+    assert commands[0].detail["reason"] == reason
 
 
 SPLIT = """
@@ -158,7 +158,7 @@ def test_split_is_sticky_and_recorded() -> None:
     again.start()
     assert again.state.vars["splits"]["offer"] == arm
     assert records(first.commands)[0] == ("offer", "split", "DONE")
-    assert first.commands[0].detail["arm"] == arm  # type: ignore[attr-defined]
+    assert first.commands[0].detail["arm"] == arm
     assert records(first.commands)[-1] == ("done", "add_tag", "DONE")
 
 

@@ -200,8 +200,7 @@ def test_if_and_switch_record_the_branch_and_why() -> None:
 
 def test_a_condition_that_cannot_be_evaluated_takes_else_and_says_why() -> None:
     flow = workflow("steps:\n  - if: 'subject.missing == 1'\n    then: [{add_tag: x}]\n")
-    (record, _end) = [*of(RecordStep, Driver(flow).start()), None]
-    assert record is not None
+    (record,) = of(RecordStep, Driver(flow).start())
     assert record.detail["branch"] == "else"
     assert "missing" in record.detail["error"]
 
