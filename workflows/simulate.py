@@ -32,7 +32,7 @@ from workflows.engine import (
     TimerFired,
     advance,
 )
-from workflows.engine.actions import _set_path
+from workflows.engine.actions import set_path
 from workflows.engine.model import ENDED, ChangeTags, EndRun, RecordStep, UpdateSubject
 from workflows.language.spec import Workflow
 from workflows.language.templates import TemplateRenderError, render
@@ -108,7 +108,7 @@ def simulate(
         for command in transition.commands:
             if isinstance(command, UpdateSubject):
                 for key, value in command.values.items():
-                    _set_path(subject_now, key, value)
+                    set_path(subject_now, key, value)
             elif isinstance(command, ChangeTags):
                 tags = [t for t in subject_now.get("tags") or [] if t not in command.remove]
                 subject_now["tags"] = tags + [t for t in command.add if t not in tags]
@@ -126,7 +126,7 @@ def simulate(
             clock = max(clock, as_instant(item["at"]))
             if "update" in item:
                 for key, value in with_instants(dict(item["update"])).items():
-                    _set_path(subject_now, key, value)
+                    set_path(subject_now, key, value)
                 next_input = SubjectChanged(now=clock)
             else:
                 data = with_instants(dict(item.get("data") or {}))

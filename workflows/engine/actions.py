@@ -30,7 +30,7 @@ from .model import (
 )
 from .waits import wait_until
 
-__all__ = ["ACTION_KINDS", "ActionError", "action_commands", "interpolate"]
+__all__ = ["ACTION_KINDS", "ActionError", "action_commands", "interpolate", "set_path"]
 
 ACTION_KINDS = frozenset(
     {"send_email", "notify", "create_task", "update", "add_tag", "remove_tag", "assign",
@@ -102,7 +102,7 @@ def _commands(
     if isinstance(step, s.UpdateStep):
         values = interpolate(dict(step.update), ctx.variables())
         for field, value in values.items():
-            _set_path(ctx.subject, field, value)
+            set_path(ctx.subject, field, value)
         return [UpdateSubject(key, step_id, values)], {"values": values}
     if isinstance(step, s.AddTagStep | s.RemoveTagStep):
         adding = isinstance(step, s.AddTagStep)
@@ -132,7 +132,7 @@ def _commands(
     raise TypeError(f"not an action step: {step!r}")
 
 
-def _set_path(target: dict[str, Any], dotted: str, value: Any) -> None:
+def set_path(target: dict[str, Any], dotted: str, value: Any) -> None:
     *parents, last = dotted.split(".")
     for part in parents:
         child = target.get(part)
