@@ -18,10 +18,10 @@ from domain.persistence.querying.entities import ENTITIES
 from domain.persistence.querying.fetch import (
     Query,
     fetch_pages_per_parent,
-    model_columns,
     run,
-    to_model,
+    run_sql,
 )
+from domain.persistence.querying.rows import instance_from_row
 from domain.persistence.querying.spec import Page, PageResult
 from gql.context import Context
 
@@ -42,21 +42,41 @@ _MODELS: dict[str, type[Model]] = {
 def by_id(context: Context, entity: str) -> DataLoader[int, Any]:
     """Live records of ``entity`` by primary key (None for missing or soft-deleted ones)."""
     model = _MODELS[entity]
+    table = model._meta.db_table
 
     async def batch(keys: Sequence[int]) -> list[Any]:
-        query = model.filter(id__in=list(keys), deleted_at__isnull=True)
+        params = SqlParams()
+        marks = ", ".join(params.add(int(k)) for k in keys)
         if entity == "User":
             # Users are almost always shown with their team: fetch both in one statement.
-            query = query.select_related("team")
-        rows: dict[int, Any] = {row.pk: row for row in await query}
-        if entity == "User":
+            rows = await run_sql(m.User, _users_with_teams(marks), params)
+            found = {}
             teams = by_id(context, "Team")
-            for user in rows.values():
-                if user.team is not None:
-                    teams.prime(user.team.id, user.team)
-        return [rows.get(k) for k in keys]
+            for row in rows:
+                user = instance_from_row(m.User, row)
+                found[user.pk] = user
+                if row["t__id"] is not None:
+                    team = instance_from_row(
+                        m.Team, {k[3:]: v for k, v in row.items() if k.startswith("t__")}
+                    )
+                    teams.prime(team.pk, None if getattr(team, "deleted_at", None) else team)
+            return [found.get(k) for k in keys]
+        sql = f"SELECT x.* FROM {table} x WHERE x.id IN ({marks}) AND x.deleted_at IS NULL"
+        found = {
+            row["id"]: instance_from_row(model, row) for row in await run_sql(model, sql, params)
+        }
+        return [found.get(k) for k in keys]
 
     return context.loaders.get(("by_id", entity), batch)
+
+
+def _users_with_teams(marks: str) -> str:
+    # Built per call: Tortoise only knows a model's foreign-key columns once it is initialised.
+    team_columns = ", ".join(f"t.{c} AS t__{c}" for c in m.Team._meta.fields_db_projection.values())
+    return (
+        f"SELECT u.*, {team_columns} FROM users u LEFT JOIN teams t ON t.id = u.team_id"
+        f" WHERE u.id IN ({marks}) AND u.deleted_at IS NULL"
+    )
 
 
 async def load(context: Context, entity: str, pk: int | None) -> Any:
@@ -124,9 +144,8 @@ def memberships(context: Context, *, of: str) -> DataLoader[int, list[Any]]:
             f"WHERE tm.{mine} IN ({marks}) AND x.deleted_at IS NULL ORDER BY x.name, x.id"
         )
         grouped: dict[int, list[Any]] = {k: [] for k in keys}
-        columns = model_columns(spec.model)
         for row in await run(spec, sql, params):
-            grouped[int(row["_owner"])].append(to_model(spec.model, row, columns))
+            grouped[int(row["_owner"])].append(instance_from_row(spec.model, row))
         return [grouped[k] for k in keys]
 
     return context.loaders.get(("memberships", of), batch)

@@ -21,6 +21,7 @@ from domain.persistence.querying.keyset import (
     order_by,
     seek_predicate,
 )
+from domain.persistence.querying.rows import instance_from_row
 from domain.persistence.querying.spec import Filter, Page, PageResult, SortKey
 
 log = logging.getLogger(__name__)
@@ -44,16 +45,13 @@ def _sql_for(db: BaseDBAsyncClient, sql: str) -> str:
 
 
 async def run(entity: EntitySpec, sql: str, params: SqlParams) -> list[dict[str, Any]]:
-    db = connection_for(entity)
+    return await run_sql(entity.model, sql, params)
+
+
+async def run_sql(model: type[Model], sql: str, params: SqlParams) -> list[dict[str, Any]]:
+    """Run our ``?``-placeholder SQL on ``model``'s connection; rows as dicts."""
+    db = model._meta.db
     return await db.execute_query_dict(_sql_for(db, sql), params.values)
-
-
-def to_model(model: type[Model], row: dict[str, Any], columns: set[str]) -> Model:
-    return model._init_from_db(**{k: v for k, v in row.items() if k in columns})
-
-
-def model_columns(model: type[Model]) -> set[str]:
-    return set(model._meta.fields_db_projection.values())
 
 
 def validate_page(page: Page) -> Page:
@@ -133,9 +131,8 @@ async def fetch_page(query: Query, page: Page) -> PageResult:
     rows = rows[:limit]
     if backward:
         rows.reverse()
-    columns_of_model = model_columns(query.entity.model)
     return PageResult(
-        rows=[to_model(query.entity.model, r, columns_of_model) for r in rows],
+        rows=[instance_from_row(query.entity.model, r) for r in rows],
         cursors=[_cursor(columns, r) for r in rows],
         has_next_page=more if not backward else bool(page.before),
         has_previous_page=more if backward else bool(page.after),
@@ -196,7 +193,6 @@ async def fetch_pages_per_parent(
     totals: dict[int, int] = {}
     if has_cursor:
         totals = await count_per_parent(query, parent_column, parent_ids)
-    columns_of_model = model_columns(query.entity.model)
     results: dict[int, PageResult] = {}
     for parent_id in parent_ids:
         children = grouped.get(parent_id, [])
@@ -210,7 +206,7 @@ async def fetch_pages_per_parent(
         if backward:
             children.reverse()
         results[parent_id] = PageResult(
-            rows=[to_model(query.entity.model, r, columns_of_model) for r in children],
+            rows=[instance_from_row(query.entity.model, r) for r in children],
             cursors=[_cursor(columns, r) for r in children],
             has_next_page=more if not backward else bool(page.before),
             has_previous_page=more if backward else bool(page.after),

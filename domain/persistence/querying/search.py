@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from domain.persistence import models as m
 from domain.persistence.querying.compile import SqlParams, _like_escape
 from domain.persistence.querying.entities import ENTITIES
-from domain.persistence.querying.fetch import model_columns, run, to_model
+from domain.persistence.querying.fetch import run
+from domain.persistence.querying.rows import instance_from_row
 from domain.text import fold_required
 
 MAX_TOKENS = 8
@@ -59,10 +60,9 @@ async def search_customers(text: str, limit: int) -> list[SearchHit]:
         f"ORDER BY _score DESC, {a}.updated_at DESC, {a}.id DESC LIMIT {int(limit)}"
     )
     rows = await run(entity, sql, params)
-    columns = model_columns(entity.model)
     hits = []
     for row in rows:
-        customer = to_model(m.Customer, row, columns)
+        customer = instance_from_row(m.Customer, row)
         assert isinstance(customer, m.Customer)
         hits.append(SearchHit(float(row["_score"]), customer))
     return hits
