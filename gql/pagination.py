@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Generic, TypeVar
 
 import strawberry
 
@@ -41,11 +41,26 @@ class Connection(Generic[T]):
         return await self.count_total()
 
 
+class LazyEdge:
+    """An edge whose cursor is encoded on first access (served as ``Edge`` by GraphQL)."""
+
+    __slots__ = ("_cursors", "_index", "node")
+
+    def __init__(self, cursors: Sequence[str], index: int, node: Any) -> None:
+        self._cursors = cursors
+        self._index = index
+        self.node = node
+
+    @property
+    def cursor(self) -> str:
+        return self._cursors[self._index]
+
+
 def to_connection(
     result: PageResult, count_total: Callable[[], Awaitable[int]] | None = None
 ) -> Connection[T]:
     return Connection(
-        edges=[Edge(cursor=c, node=r) for c, r in zip(result.cursors, result.rows, strict=True)],
+        edges=[LazyEdge(result.cursors, i, row) for i, row in enumerate(result.rows)],  # type: ignore[misc]
         page_info=PageInfo(
             has_next_page=result.has_next_page,
             has_previous_page=result.has_previous_page,

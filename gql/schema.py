@@ -37,9 +37,13 @@ def _is_awaitable(value: Any) -> bool:
     treat every row a resolver returns as pending work: a task and a callback per row and
     field, several times the cost of the field itself on a page of customers.
     """
-    if isinstance(value, Model):
+    if type(value) in _PLAIN or isinstance(value, Model):
         return False
     return optimized_is_awaitable(value)
+
+
+#: Most values graphql-core checks are leaves: answer for them before any isinstance.
+_PLAIN = frozenset({type(None), bool, int, float, str, list, dict, tuple})
 
 
 # Strawberry passes this module-level function to graphql-core's execute(); there is no setting.

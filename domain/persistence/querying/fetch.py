@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
@@ -100,8 +101,27 @@ def _key_select(columns: list[KeyColumn], alias: str) -> str:
     return ", ".join(f"{c.expression.format(a=alias)} AS _k{i}" for i, c in enumerate(columns))
 
 
-def _cursor(columns: list[KeyColumn], row: dict[str, Any]) -> str:
-    return encode_cursor(columns, [row[f"_k{i}"] for i in range(len(columns))])
+class LazyCursors(Sequence[str]):
+    """The cursors of a page, encoded only when a client asks for one (most never do for
+    nested lists, and encoding is a JSON dump plus base64 per row)."""
+
+    def __init__(self, columns: list[KeyColumn], rows: list[dict[str, Any]]) -> None:
+        self._columns = columns
+        self._keys = [[row[f"_k{i}"] for i in range(len(columns))] for row in rows]
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [encode_cursor(self._columns, k) for k in self._keys[index]]
+        return encode_cursor(self._columns, self._keys[index])
 
 
 async def fetch_page(query: Query, page: Page) -> PageResult:
@@ -133,7 +153,7 @@ async def fetch_page(query: Query, page: Page) -> PageResult:
         rows.reverse()
     return PageResult(
         rows=[instance_from_row(query.entity.model, r) for r in rows],
-        cursors=[_cursor(columns, r) for r in rows],
+        cursors=LazyCursors(columns, rows),
         has_next_page=more if not backward else bool(page.before),
         has_previous_page=more if backward else bool(page.after),
     )
@@ -207,7 +227,7 @@ async def fetch_pages_per_parent(
             children.reverse()
         results[parent_id] = PageResult(
             rows=[instance_from_row(query.entity.model, r) for r in children],
-            cursors=[_cursor(columns, r) for r in children],
+            cursors=LazyCursors(columns, children),
             has_next_page=more if not backward else bool(page.before),
             has_previous_page=more if backward else bool(page.after),
             total_count=total,
