@@ -1,0 +1,163 @@
+"""Workflows driving real records: deploy, enrollment on a domain event, durable timers,
+the e-mail outbox, goal and exit, on SQLite and PostgreSQL, with a clock the test controls."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from domain.customers import services
+from domain.customers.commands import PersonInput
+from domain.persistence import models as m
+from workflows.language.validate import BUNDLED_DIR
+from workflows.runtime import dispatch, relay, timers
+from workflows.runtime.deploy import deploy_texts
+
+ICT = dt.timezone(dt.timedelta(hours=7))
+MONDAY_10 = dt.datetime(2026, 11, 23, 10, 0, tzinfo=ICT)
+
+
+class FakeClock:
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now.astimezone(dt.UTC)
+
+
+@pytest.fixture
+def clock() -> Iterator[FakeClock]:
+    fake = FakeClock(MONDAY_10)
+    dispatch.set_clock(fake)
+    dispatch.install()
+    yield fake
+    dispatch.set_clock(None)
+    timers.set_timer_handler(None)
+    relay.set_event_handler(None)
+
+
+def _bundled(*names: str) -> dict[str, str]:
+    return {name: (Path(BUNDLED_DIR) / name).read_text(encoding="utf-8") for name in names}
+
+
+async def _fire_due(clock: FakeClock) -> int:
+    fired = 0
+    for timer in await timers.claim_due_timers(clock()):
+        fired += await timers.fire_timer(timer.id, timer.claim_token, clock())
+    return fired
+
+
+async def _lead(email: str, **extra: object) -> m.Customer:
+    return await services.create_person(
+        PersonInput(
+            first_name="Lan",
+            last_name="Trần",
+            emails=[email],
+            email_opt_in=True,
+            lifecycle_stage="LEAD",
+            **extra,
+        ),  # type: ignore[arg-type]
+        actor="user:test",
+    )
+
+
+async def test_deploy_is_versioned_by_content(database: str) -> None:
+    texts = _bundled("welcome-nurture.yaml", "templates.yaml")
+    first = await deploy_texts(texts, actor="user:test")
+    again = await deploy_texts(texts, actor="user:test")
+    assert [(d.key, d.version, d.created) for d in first.deployed] == [("welcome-nurture", 1, True)]
+    assert [(d.key, d.version, d.created) for d in again.deployed] == [
+        ("welcome-nurture", 1, False)
+    ]
+    changed = dict(texts)
+    changed["welcome-nurture.yaml"] = texts["welcome-nurture.yaml"].replace("wait: 2d", "wait: 3d")
+    third = await deploy_texts(changed, actor="user:test")
+    assert [(d.version, d.created) for d in third.deployed] == [(2, True)]
+    bad = await deploy_texts({"x.yaml": "key: x\nsteps: []\n"}, actor="user:test")
+    assert bad.problems
+    assert await m.Workflow.all().count() == 1
+
+
+async def test_welcome_nurture_from_creation_to_tips(database: str, clock: FakeClock) -> None:
+    await deploy_texts(_bundled("welcome-nurture.yaml", "templates.yaml"), actor="user:test")
+    lan = await _lead("lan@khach.vn")
+    assert await relay.relay_events() >= 1
+    run = await m.WorkflowRun.get(subject_id=lan.id)
+    assert run.state == "WAITING"
+    welcome = await m.EmailMessage.get(run_id=run.id)
+    assert welcome.to_address == "lan@khach.vn"
+    assert welcome.subject.startswith("Chào mừng Trần Lan")
+    # nothing is due before two days have passed
+    clock.now = MONDAY_10 + dt.timedelta(days=1, hours=23)
+    assert await _fire_due(clock) == 0
+    clock.now = MONDAY_10 + dt.timedelta(days=2, seconds=1)
+    assert await _fire_due(clock) == 1
+    run = await m.WorkflowRun.get(id=run.id)
+    assert run.state == "COMPLETED"
+    subjects = [e.subject for e in await m.EmailMessage.filter(run_id=run.id).order_by("id")]
+    assert len(subjects) == 2
+    assert "3 mẹo" in subjects[1]
+    # a fired timer delivered again does nothing
+    timer = await m.Timer.filter(run_id=run.id).first()
+    assert timer is not None
+    assert await timers.fire_timer(timer.id, timer.claim_token, clock()) is False
+    assert await m.EmailMessage.filter(run_id=run.id).count() == 2
+    steps = await m.WorkflowRunStep.filter(run_id=run.id).values_list("step_id", flat=True)
+    assert "welcome" in steps
+    assert "tips" in steps
+
+
+async def test_goal_met_mid_run_converts_and_sends_nothing_more(
+    database: str, clock: FakeClock
+) -> None:
+    await deploy_texts(_bundled("welcome-nurture.yaml", "templates.yaml"), actor="user:test")
+    lan = await _lead("lan2@khach.vn")
+    await relay.relay_events()
+    clock.now = MONDAY_10 + dt.timedelta(hours=5)
+    await services.update_person(lan.id, PersonInput(lifecycle_stage="CUSTOMER"), actor="user:test")
+    await relay.relay_events()
+    run = await m.WorkflowRun.get(subject_id=lan.id)
+    assert run.state == "CONVERTED"
+    clock.now = MONDAY_10 + dt.timedelta(days=3)
+    assert await _fire_due(clock) == 0
+    assert await m.EmailMessage.filter(run_id=run.id).count() == 1
+
+
+async def test_no_consent_is_suppressed_and_unsubscribe_exits(
+    database: str, clock: FakeClock
+) -> None:
+    await deploy_texts(_bundled("welcome-nurture.yaml", "templates.yaml"), actor="user:test")
+    quiet = await services.create_person(
+        PersonInput(first_name="Minh", emails=["minh@khach.vn"], lifecycle_stage="LEAD"),
+        actor="user:test",
+    )
+    loud = await _lead("loud@khach.vn")
+    await relay.relay_events()
+    quiet_run = await m.WorkflowRun.get(subject_id=quiet.id)
+    assert await m.EmailMessage.filter(run_id=quiet_run.id).count() == 0
+    outcomes = await m.WorkflowRunStep.filter(run_id=quiet_run.id, step_id="welcome").values_list(
+        "outcome", flat=True
+    )
+    assert "SUPPRESSED" in outcomes
+    await services.unsubscribe(loud.id, actor="user:test")
+    await relay.relay_events()
+    loud_run = await m.WorkflowRun.get(subject_id=loud.id)
+    assert loud_run.state == "EXITED"
+    clock.now = MONDAY_10 + dt.timedelta(days=3)
+    await _fire_due(clock)
+    assert await m.EmailMessage.filter(run_id=loud_run.id).count() == 1
+
+
+async def test_reenroll_never_and_one_active_run(database: str, clock: FakeClock) -> None:
+    await deploy_texts(_bundled("welcome-nurture.yaml", "templates.yaml"), actor="user:test")
+    lan = await _lead("lan3@khach.vn")
+    await relay.relay_events()
+    # the same event relayed twice (a crash before the mark): still one run
+    await m.DomainEvent.filter(type="customer.created", subject_id=lan.id).update(
+        dispatched_at=None
+    )
+    await relay.relay_events()
+    assert await m.WorkflowRun.filter(subject_id=lan.id).count() == 1

@@ -1,0 +1,233 @@
+"""Carrying out the engine's commands inside the run's transaction.
+
+Internal actions (tasks, field updates, tags, owner changes, enrolments) call the domain
+services, so they commit with the run's new state or not at all. Messages go to the e-mail
+outbox under the command's idempotency key; the worker sends them after the commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from contextvars import ContextVar
+from typing import Any
+
+from domain.activities.tasks import TaskInput, create_task
+from domain.customers import services
+from domain.customers.commands import OrganizationInput, PersonInput
+from domain.persistence import models as m
+from workflows.engine import model as cmd
+from workflows.engine.context import json_safe
+from workflows.language.templates import render
+from workflows.language.validate import Definitions
+from workflows.runtime.email import enqueue_email
+from workflows.runtime.timers import cancel_timer, schedule_timer
+
+logger = logging.getLogger(__name__)
+
+#: Outbox messages written by the current transaction, to hand to the worker after it commits.
+new_messages: ContextVar[list[int] | None] = ContextVar("new_messages", default=None)
+
+_UPDATABLE = {
+    "lifecycleStage": "lifecycle_stage",
+    "jobTitle": "job_title",
+    "country": "country",
+    "timezone": "timezone",
+    "emailOptIn": "email_opt_in",
+    "smsOptIn": "sms_opt_in",
+    "attributes": "attributes",
+    "displayName": "display_name",
+    "industry": "industry",
+}
+
+
+def actor_of(run: m.WorkflowRun, step_id: str) -> str:
+    return f"workflow:run:{run.id}:step:{step_id}"
+
+
+async def _user_by_email(address: str) -> m.User | None:
+    return await m.User.get_or_none(email=address.strip().lower(), deleted_at=None)
+
+
+async def _staff_address(to: str, subject: dict[str, Any]) -> str | None:
+    """owner | team_lead | manager | assignee | an address -> an e-mail address."""
+    if "@" in to:
+        return to
+    owner = await m.User.get_or_none(id=(subject.get("owner") or {}).get("id") or 0)
+    if owner is None:
+        return None
+    if to in ("owner", "assignee"):
+        return owner.email
+    if to == "team_lead" and owner.team_id:
+        team = await m.Team.get_or_none(id=owner.team_id)
+        lead = await m.User.get_or_none(id=team.lead_id) if team and team.lead_id else None
+        return lead.email if lead else None
+    if to == "manager" and owner.manager_id:
+        manager = await m.User.get_or_none(id=owner.manager_id)
+        return manager.email if manager else None
+    return None
+
+
+def _subject_address(to: str, subject: dict[str, Any]) -> str | None:
+    if "@" in to:
+        return to
+    if to == "subject":
+        return subject.get("primaryEmail")
+    if to == "owner":
+        return (subject.get("owner") or {}).get("email")
+    value: Any = subject
+    for part in to.removeprefix("subject.").split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    if isinstance(value, dict):
+        value = value.get("primaryEmail") or value.get("email")
+    return value if isinstance(value, str) else None
+
+
+async def _message(
+    run: m.WorkflowRun,
+    key: str,
+    template_key: str,
+    to_address: str,
+    definitions: Definitions,
+    variables: dict[str, Any],
+) -> None:
+    template = definitions.templates[template_key]
+    message = await enqueue_email(
+        idempotency_key=key,
+        to_address=to_address,
+        subject=render(template.subject, variables),
+        text=render(template.text, variables),
+        html=render(template.html, variables, html=True) if template.html else None,
+        run_id=run.id,
+    )
+    pending = new_messages.get()
+    if pending is not None:
+        pending.append(message.id)
+
+
+async def _owner_for(spec: Any, subject: dict[str, Any]) -> int | None:
+    """owner | an e-mail | {round_robin: team} | {least_loaded: team} -> a user id."""
+    if spec == "owner":
+        return (subject.get("owner") or {}).get("id")
+    if isinstance(spec, str):
+        user = await _user_by_email(spec)
+        return user.id if user else None
+    team_name = spec.get("round_robin") or spec.get("least_loaded")
+    team = await m.Team.filter(name=team_name, deleted_at=None).first()
+    if team is None:
+        return None
+    members = await m.User.filter(teams__id=team.id, active=True, deleted_at=None).order_by("id")
+    if not members:
+        return None
+    loads = {u.id: await m.Task.filter(assignee_id=u.id, status="OPEN").count() for u in members}
+    return min(loads, key=lambda uid: (loads[uid], uid))
+
+
+async def _update_subject(run: m.WorkflowRun, values: dict[str, Any], actor: str) -> None:
+    if run.subject_type != "customer":
+        return
+    customer = await m.Customer.get(id=run.subject_id)
+    given = {_UPDATABLE[k]: v for k, v in values.items() if k in _UPDATABLE}
+    ignored = sorted(set(values) - set(_UPDATABLE))
+    if ignored:
+        logger.warning("run %s: update of unsupported fields %s ignored", run.id, ignored)
+    if customer.kind == "PERSON":
+        await services.update_person(customer.id, PersonInput(**given), actor=actor)
+    else:
+        await services.update_organization(customer.id, OrganizationInput(**given), actor=actor)
+
+
+async def carry_out(
+    run: m.WorkflowRun,
+    commands: list[cmd.Command],
+    definitions: Definitions,
+    subject: dict[str, Any],
+    now: dt.datetime,
+    enroll: Any,
+) -> None:
+    """Apply ``commands`` in order, inside the caller's transaction."""
+    variables = {"subject": subject, "run": {"id": run.id, "startedAt": run.started_at}, "now": now}
+    for command in commands:
+        actor = actor_of(run, command.step_id)
+        if isinstance(command, cmd.RecordStep):
+            await m.WorkflowRunStep.create(
+                run_id=run.id,
+                step_id=command.step_id,
+                kind=command.kind,
+                outcome=command.outcome,
+                detail=json_safe(command.detail),
+                at=command.at,
+                input_key=command.key,
+            )
+        elif isinstance(command, cmd.ScheduleTimer):
+            await schedule_timer(
+                run_id=run.id, key=command.key, due_at=command.due_at, purpose=command.purpose
+            )
+        elif isinstance(command, cmd.CancelTimer):
+            await cancel_timer(run_id=run.id, key=command.key)
+        elif isinstance(command, cmd.SendEmail):
+            address = _subject_address(command.to, subject)
+            if address:
+                await _message(run, command.key, command.template, address, definitions, variables)
+        elif isinstance(command, cmd.Notify):
+            address = await _staff_address(command.to, subject)
+            if address:
+                await _message(run, command.key, command.template, address, definitions, variables)
+        elif isinstance(command, cmd.CreateTask):
+            await create_task(
+                TaskInput(
+                    title=command.title,
+                    due_at=command.due_at,
+                    assignee_id=await _owner_for(command.assignee, subject),
+                    customer_id=run.subject_id if run.subject_type == "customer" else None,
+                ),
+                actor=actor,
+            )
+        elif isinstance(command, cmd.UpdateSubject):
+            await _update_subject(run, command.values, actor)
+        elif isinstance(command, cmd.ChangeTags) and run.subject_type == "customer":
+            if command.add:
+                await services.add_tags(run.subject_id, list(command.add), actor=actor)
+            if command.remove:
+                customer = await m.Customer.get(id=run.subject_id)
+                kept = [t for t in subject.get("tags", []) if t not in command.remove]
+                data = (
+                    PersonInput(tags=kept)
+                    if customer.kind == "PERSON"
+                    else (OrganizationInput(tags=kept))
+                )
+                await (
+                    services.update_person
+                    if customer.kind == "PERSON"
+                    else services.update_organization
+                )(customer.id, data, actor=actor)  # type: ignore[arg-type]
+        elif isinstance(command, cmd.AssignOwner) and run.subject_type == "customer":
+            owner_id = await _owner_for(command.owner, subject)
+            if owner_id is not None:
+                customer = await m.Customer.get(id=run.subject_id)
+                data = (
+                    PersonInput(owner_id=owner_id)
+                    if customer.kind == "PERSON"
+                    else (OrganizationInput(owner_id=owner_id))
+                )
+                await (
+                    services.update_person
+                    if customer.kind == "PERSON"
+                    else services.update_organization
+                )(customer.id, data, actor=actor)  # type: ignore[arg-type]
+        elif isinstance(command, cmd.EnrollOther):
+            await enroll(command.workflow, run.subject_type, run.subject_id, now)
+        elif isinstance(command, cmd.EndRun):
+            run.ended_at = now
+        else:
+            # Webhooks and ticket escalation are carried out by later releases; the step is
+            # in the run's history with this note rather than silently dropped.
+            await m.WorkflowRunStep.create(
+                run_id=run.id,
+                step_id=command.step_id,
+                kind=type(command).__name__,
+                outcome="NOT_SUPPORTED",
+                detail={},
+                at=now,
+                input_key=f"{command.key}:unsupported",
+            )

@@ -1,0 +1,121 @@
+"""What fired timers and relayed domain events do: the engine glue the worker installs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from domain.persistence import models as m
+from workflows.engine import EventArrived, TimerFired
+from workflows.language.spec import EventTrigger
+from workflows.runtime import relay, timers
+from workflows.runtime.deploy import version_definitions
+from workflows.runtime.runs import apply_input, enroll, live_runs
+from workflows.runtime.subjects import customer_subject
+
+
+def _system_time() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+_clock: Callable[[], dt.datetime] = _system_time
+
+
+def set_clock(clock: Callable[[], dt.datetime] | None) -> None:
+    """Drive runs by another clock (tests, simulations); None restores the system clock."""
+    global _clock
+    _clock = clock or _system_time
+
+
+def utcnow() -> dt.datetime:
+    return _clock()
+
+
+async def on_timer(timer: m.Timer) -> None:
+    """A run's timer fired: the run takes its next steps (in the timer's transaction)."""
+    if timer.run_id is None:
+        return
+    run = await m.WorkflowRun.get_or_none(id=timer.run_id)
+    if run is not None:
+        await apply_input(run, TimerFired(key=timer.key, now=utcnow()), utcnow())
+
+
+async def _event_data(event: m.DomainEvent) -> tuple[dict[str, Any], dict[str, int]]:
+    """The event as CEL sees it, and the subjects it is about (customer, opportunity)."""
+    data: dict[str, Any] = {
+        "type": event.type,
+        "occurredAt": event.occurred_at,
+        **(event.payload or {}),
+    }
+    subjects: dict[str, int] = {}
+    kind = event.subject_type.lower()
+    if kind == "customer":
+        subjects["customer"] = event.subject_id
+    elif kind == "interaction":
+        row = await m.Interaction.get_or_none(id=event.subject_id)
+        if row is not None:
+            subjects["customer"] = row.customer_id
+            data["interaction"] = {
+                "id": row.id,
+                "kind": row.kind,
+                "direction": row.direction,
+                "subject": row.subject,
+                "userId": row.user_id,
+                "occurredAt": row.occurred_at,
+            }
+    elif kind == "task":
+        row_task = await m.Task.get_or_none(id=event.subject_id)
+        if row_task is not None:
+            if row_task.customer_id:
+                subjects["customer"] = row_task.customer_id
+            run_id = None
+            if row_task.created_by.startswith("workflow:run:"):
+                run_id = int(row_task.created_by.split(":")[2])
+            data["task"] = {
+                "id": row_task.id,
+                "title": row_task.title,
+                "status": row_task.status,
+                "workflowRunId": run_id,
+            }
+    elif kind == "opportunity":
+        deal = await m.Opportunity.get_or_none(id=event.subject_id)
+        if deal is not None:
+            subjects["customer"] = deal.customer_id
+            subjects["opportunity"] = deal.id
+            data["opportunity"] = {
+                "id": deal.id,
+                "name": deal.name,
+                "status": deal.status,
+                "amount": str(deal.amount),
+            }
+    if "customer" in subjects and kind != "customer":
+        customer = await m.Customer.get_or_none(id=subjects["customer"])
+        if customer is not None:
+            data["customer"] = await customer_subject(customer)
+    return data, subjects
+
+
+async def on_event(event: m.DomainEvent) -> None:
+    """A domain event: delivered to the subject's live runs, then enrolls where it triggers."""
+    now = utcnow()
+    data, subjects = await _event_data(event)
+    for subject_type, subject_id in subjects.items():
+        for run in await live_runs(subject_type, subject_id):
+            await apply_input(run, EventArrived(name=event.type, data=data, now=now), now)
+    for workflow_row in await m.Workflow.filter(status="ACTIVE").order_by("id"):
+        if workflow_row.subject not in subjects or workflow_row.current_version_id is None:
+            continue
+        version = await m.WorkflowVersion.get(id=workflow_row.current_version_id)
+        definition, _ = version_definitions(version)
+        trigger = definition.trigger
+        if isinstance(trigger, EventTrigger) and trigger.event == event.type:
+            await enroll(
+                workflow_row, workflow_row.subject, subjects[workflow_row.subject], now, data
+            )
+
+
+def install() -> None:
+    """Make fired timers and relayed events drive workflow runs in this process."""
+    timers.set_timer_handler(on_timer)
+    relay.set_event_handler(on_event)
