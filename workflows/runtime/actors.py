@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
 import dramatiq
 from dramatiq import Actor, Broker
 
-from workflows.runtime import email, relay, timers
+from workflows.runtime import dispatch, email, relay, timers
+from workflows.runtime.actions import new_messages
 
 logger = logging.getLogger(__name__)
 
@@ -24,8 +26,24 @@ logger = logging.getLogger(__name__)
 QUEUE = "default"
 
 
+async def _with_outbox(work: Awaitable[Any]) -> None:
+    """Run ``work``; then hand the e-mails it committed to the ``send_email`` actor.
+
+    Enqueued only after the commit, so a worker never picks up a message that could still be
+    rolled back; if this process dies first, the scheduler's outbox sweep sends them.
+    """
+    pending: list[int] = []
+    token = new_messages.set(pending)
+    try:
+        await work
+    finally:
+        new_messages.reset(token)
+    for message_id in pending:
+        _declared().send_email.send(message_id)
+
+
 async def _fire_timer(timer_id: int, claim_token: str | None = None) -> None:
-    await timers.fire_timer(timer_id, claim_token, dt.datetime.now(dt.UTC))
+    await _with_outbox(timers.fire_timer(timer_id, claim_token, dispatch.utcnow()))
 
 
 async def _send_email(message_id: int) -> None:
@@ -40,7 +58,7 @@ async def _send_email(message_id: int) -> None:
 
 
 async def _relay_events() -> None:
-    await relay.relay_events()
+    await _with_outbox(relay.relay_events())
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,10 @@ import dramatiq
 from dramatiq import Worker
 
 from domain.persistence.db import close_database, open_database
+from workflows.runtime import dispatch
 from workflows.runtime.actors import QUEUE, declare_actors
 from workflows.runtime.broker import build_broker
+from workflows.runtime.clock import process_clock
 from workflows.runtime.scheduler import Enqueuers, Scheduler
 
 logger = logging.getLogger(__name__)
@@ -31,6 +33,8 @@ def run_worker(*, database_url: str, redis_url: str | None, threads: int) -> Non
     broker = build_broker(redis_url=redis_url, database_url=database_url)
     dramatiq.set_broker(broker)
     declare_actors(broker)
+    dispatch.set_clock(process_clock())
+    dispatch.install()
     broker.emit_after("process_boot")
     worker = Worker(broker, queues={QUEUE}, worker_threads=threads, worker_timeout=WORKER_POLL_MS)
     stop = threading.Event()
@@ -64,7 +68,7 @@ def run_scheduler(*, database_url: str, redis_url: str | None, interval: float) 
         await open_database(database_url, migrate=False)
         try:
             logger.info("scheduler started (every %.3f s)", interval)
-            await Scheduler(enqueue=enqueue, interval=interval).run(stop)
+            await Scheduler(enqueue=enqueue, interval=interval, clock=process_clock()).run(stop)
         finally:
             await close_database()
 

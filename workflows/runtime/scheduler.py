@@ -19,6 +19,7 @@ from typing import Protocol
 
 from tortoise import Tortoise
 
+from workflows.runtime.clock import SystemClock
 from workflows.runtime.email import deliverable_email_ids
 from workflows.runtime.relay import undispatched_events_exist
 from workflows.runtime.timers import DEFAULT_LEASE, claim_due_timers
@@ -31,11 +32,6 @@ SCHEDULER_LOCK_KEY = 7_262_001
 
 class Clock(Protocol):
     def now(self) -> dt.datetime: ...
-
-
-class SystemClock:
-    def now(self) -> dt.datetime:
-        return dt.datetime.now(dt.UTC)
 
 
 @dataclass
