@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -107,8 +107,8 @@ def processes(
         _stop(worker)
 
 
-async def _wait_for(condition, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
+async def _wait_for(condition: Callable[[], Awaitable[bool]], within: float = 20.0) -> None:
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if await condition():
             return
