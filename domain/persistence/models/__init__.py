@@ -5,6 +5,7 @@ from domain.persistence.models.audit import AuditEntry, DomainEvent
 from domain.persistence.models.automation import (
     EmailMessage,
     Timer,
+    WebhookDelivery,
     Workflow,
     WorkflowRun,
     WorkflowRunStep,
@@ -34,6 +35,7 @@ __models__ = [
     WorkflowRunStep,
     Timer,
     EmailMessage,
+    WebhookDelivery,
 ]
 
 __all__ = [
@@ -52,6 +54,7 @@ __all__ = [
     "Team",
     "Timer",
     "User",
+    "WebhookDelivery",
     "Workflow",
     "WorkflowRun",
     "WorkflowRunStep",

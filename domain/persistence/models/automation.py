@@ -139,7 +139,38 @@ class EmailMessage(Model):
     sent_at = fields.DatetimeField(null=True)
     last_error = fields.TextField(null=True)
     message_id = fields.CharField(max_length=300, null=True)
+    # The workflow step that sent it (fed ``ActionFailed`` when delivery gives up) and that
+    # step's ``retry`` ({attempts, backoff, max_backoff}); null: the outbox's default policy.
+    step_id = fields.CharField(max_length=120, null=True)
+    retry_policy: Any = fields.JSONField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "email_messages"
+
+
+# The webhook outbox: a signed POST written in the transaction that decides to call it,
+# delivered by a worker, retried with back-off per ``retry_policy`` (the step's ``retry``).
+class WebhookDelivery(Model):
+    id = fields.BigIntField(primary_key=True)
+    idempotency_key = fields.CharField(max_length=200, unique=True)
+    run: fields.ForeignKeyNullableRelation[WorkflowRun] = fields.ForeignKeyField(
+        "models.WorkflowRun", related_name="webhooks", null=True, on_delete=fields.SET_NULL
+    )
+    run_id: int | None
+    step_id = fields.CharField(max_length=120, null=True)
+    url = fields.CharField(max_length=2000)
+    body: Any = fields.JSONField(null=True)
+    headers: Any = fields.JSONField(default=dict)
+    status = fields.CharField(max_length=8, default="PENDING")  # PENDING|SENDING|SENT|FAILED
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField(null=True, db_index=True)
+    sending_since = fields.DatetimeField(null=True)
+    last_status_code = fields.IntField(null=True)
+    last_error = fields.TextField(null=True)
+    sent_at = fields.DatetimeField(null=True)
+    retry_policy: Any = fields.JSONField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "webhook_deliveries"
