@@ -15,10 +15,11 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from domain.persistence import models as m
-from domain.recording import record
+from domain.recording import record, utcnow
 from workflows.language.source import Problem
 from workflows.language.spec import Workflow
 from workflows.language.validate import Definitions, load_document, validate_texts
+from workflows.runtime import schedules
 
 
 @dataclass
@@ -75,6 +76,7 @@ async def deploy_texts(texts: dict[str, str], *, actor: str) -> DeployResult:
             row.name = workflow.name or key
             row.subject = workflow.subject
             await row.save()
+            await schedules.arm(row, workflow, utcnow())
             await record(
                 actor,
                 "workflow.deploy",

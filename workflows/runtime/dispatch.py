@@ -8,11 +8,11 @@ from typing import Any
 
 from domain.persistence import models as m
 from workflows.engine import EventArrived, TimerFired
-from workflows.language.spec import EventTrigger
-from workflows.runtime import relay, timers
+from workflows.language.spec import EventTrigger, ScheduleTrigger
+from workflows.runtime import relay, schedules, timers
 from workflows.runtime.deploy import version_definitions
 from workflows.runtime.runs import apply_input, enroll, live_runs
-from workflows.runtime.subjects import customer_subject
+from workflows.runtime.subjects import customer_subject, customer_subjects
 
 
 def _system_time() -> dt.datetime:
@@ -33,8 +33,11 @@ def utcnow() -> dt.datetime:
 
 
 async def on_timer(timer: m.Timer) -> None:
-    """A run's timer fired: the run takes its next steps (in the timer's transaction)."""
+    """A run's timer fired: the run takes its next steps (in the timer's transaction).
+    A schedule's timer fired: its workflow's tick."""
     if timer.run_id is None:
+        if timer.purpose == "schedule":
+            await scheduled_tick(str((timer.payload or {}).get("workflow")), utcnow())
         return
     run = await m.WorkflowRun.get_or_none(id=timer.run_id)
     if run is not None:
@@ -119,3 +122,37 @@ def install() -> None:
     """Make fired timers and relayed events drive workflow runs in this process."""
     timers.set_timer_handler(on_timer)
     relay.set_event_handler(on_event)
+
+
+#: Subjects are scanned in pages of this many.
+SCHEDULE_BATCH = 500
+
+
+async def scheduled_tick(workflow_key: str, now: dt.datetime) -> int:
+    """One tick of a scheduled workflow: enroll the matching subjects, arm the next tick."""
+    workflow_row = await m.Workflow.get_or_none(key=workflow_key)
+    if workflow_row is None or workflow_row.current_version_id is None:
+        return 0
+    version = await m.WorkflowVersion.get(id=workflow_row.current_version_id)
+    definition, definitions = version_definitions(version)
+    trigger = definition.trigger
+    if not isinstance(trigger, ScheduleTrigger) or workflow_row.status != "ACTIVE":
+        return 0
+    condition = schedules.condition_of(trigger, definitions)
+    enrolled = 0
+    last_id = 0
+    while workflow_row.subject == "customer":
+        page = (
+            await m.Customer.filter(id__gt=last_id, deleted_at=None)
+            .order_by("id")
+            .limit(SCHEDULE_BATCH)
+        )
+        if not page:
+            break
+        last_id = page[-1].id
+        for customer, subject in zip(page, await customer_subjects(page), strict=True):
+            if schedules.matches(condition, subject, now):
+                run = await enroll(workflow_row, "customer", customer.id, now)
+                enrolled += run is not None
+    await schedules.arm(workflow_row, definition, now)
+    return enrolled

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+
+from tortoise.functions import Max
 
 from domain.persistence import models as m
 from domain.text import decode_tags
@@ -14,6 +17,7 @@ def _user(user: m.User | None) -> dict[str, Any] | None:
     return {
         "id": user.id,
         "name": user.name,
+        "displayName": user.name,
         "email": user.email,
         "role": user.role,
         "timezone": user.timezone,
@@ -21,13 +25,51 @@ def _user(user: m.User | None) -> dict[str, Any] | None:
 
 
 async def customer_subject(customer: m.Customer) -> dict[str, Any]:
-    owner = await m.User.get_or_none(id=customer.owner_id) if customer.owner_id else None
-    organization = (
-        await m.Customer.get_or_none(id=customer.organization_id)
-        if customer.organization_id
-        else None
-    )
-    return {
+    return (await customer_subjects([customer]))[0]
+
+
+async def customer_subjects(customers: list[m.Customer]) -> list[dict[str, Any]]:
+    """Subject maps for many customers with one query per relation, not per customer."""
+    owner_ids = {c.owner_id for c in customers if c.owner_id}
+    org_ids = {c.organization_id for c in customers if c.organization_id}
+    owners = {u.id: u for u in await m.User.filter(id__in=owner_ids)} if owner_ids else {}
+    organizations = {o.id: o for o in await m.Customer.filter(id__in=org_ids)} if org_ids else {}
+    last_touch: dict[int, Any] = {}
+    if customers:
+        rows = (
+            await m.Interaction.filter(customer_id__in=[c.id for c in customers], deleted_at=None)
+            .annotate(last=Max("occurred_at"))
+            .group_by("customer_id")
+            .values("customer_id", "last")
+        )
+        last_touch = {row["customer_id"]: _timestamp(row["last"]) for row in rows}
+    return [
+        _customer_map(
+            c,
+            owners.get(c.owner_id or 0),
+            organizations.get(c.organization_id or 0),
+            last_touch.get(c.id),
+        )
+        for c in customers
+    ]
+
+
+def _timestamp(value: Any) -> Any:
+    """Aggregates skip the ORM's conversion: SQLite hands back ISO text."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value
+
+
+def _customer_map(
+    customer: m.Customer,
+    owner: m.User | None,
+    organization: m.Customer | None,
+    last_interaction_at: Any,
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
         "id": customer.id,
         "kind": customer.kind,
         "displayName": customer.display_name,
@@ -67,6 +109,10 @@ async def customer_subject(customer: m.Customer) -> dict[str, Any]:
         "updatedAt": customer.updated_at,
         "deleted": customer.deleted_at is not None,
     }
+    if last_interaction_at is not None:
+        # Absent (not null) when there is none, so CEL's has() tells the two apart.
+        data["lastInteractionAt"] = last_interaction_at
+    return data
 
 
 async def load_subject(subject_type: str, subject_id: int) -> dict[str, Any] | None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from domain.activities.interactions import log_interaction
 from domain.customers import services
 from domain.customers.commands import PersonInput
 from domain.persistence import models as m
@@ -161,3 +162,46 @@ async def test_reenroll_never_and_one_active_run(database: str, clock: FakeClock
     )
     await relay.relay_events()
     assert await m.WorkflowRun.filter(subject_id=lan.id).count() == 1
+
+
+async def test_schedule_trigger_enrolls_the_segment_each_tick(
+    database: str, clock: FakeClock
+) -> None:
+    texts = _bundled("re-engagement.yaml", "templates.yaml")
+    await deploy_texts(texts, actor="user:test")
+    tick = await m.Timer.get(key="schedule:re-engagement", status="PENDING")
+    local = tick.due_at.astimezone(ICT)
+    assert (local.weekday(), local.hour, local.minute) == (0, 9, 0)  # Mondays 09:00 ICT
+    assert tick.due_at > dt.datetime.now(dt.UTC)
+
+    dormant = await services.create_person(
+        PersonInput(
+            first_name="Cũ", emails=["cu@khach.vn"], email_opt_in=True, lifecycle_stage="CUSTOMER"
+        ),
+        actor="user:test",
+    )
+    recent = await services.create_person(
+        PersonInput(
+            first_name="Mới", emails=["moi@khach.vn"], email_opt_in=True, lifecycle_stage="CUSTOMER"
+        ),
+        actor="user:test",
+    )
+    lead = await _lead("lead@khach.vn")
+    clock.now = tick.due_at + dt.timedelta(seconds=1)
+    await log_interaction(
+        customer_id=recent.id,
+        kind="CALL",
+        subject="Hỏi thăm",
+        occurred_at=clock.now - dt.timedelta(days=10),
+        actor="user:test",
+    )
+    assert await _fire_due(clock) == 1
+    enrolled = set(await m.WorkflowRun.all().values_list("subject_id", flat=True))
+    assert enrolled == {dormant.id}
+    assert lead.id not in enrolled
+    following = await m.Timer.get(key="schedule:re-engagement", status="PENDING")
+    assert following.due_at == tick.due_at + dt.timedelta(days=7)
+    # the next tick respects reenroll: {after: 90d}
+    clock.now = following.due_at + dt.timedelta(seconds=1)
+    assert await _fire_due(clock) == 1
+    assert await m.WorkflowRun.filter(subject_id=dormant.id).count() == 1
