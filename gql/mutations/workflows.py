@@ -1,0 +1,284 @@
+"""Workflow queries and mutations: deploy, pause/resume, enroll by hand, cancel and retry runs."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated
+
+import strawberry
+
+from domain.errors import ValidationFailed
+from domain.persistence import models as m
+from gql.context import Context
+from gql.ids import decode_id, decode_pk
+from gql.mutations.results import MutationError, MutationFailure, attempt
+from gql.pagination import Connection, Edge, PageInfo
+from gql.types.workflows import Workflow, WorkflowRun, WorkflowRunState
+from workflows.language.source import dotted
+from workflows.runtime import admin
+from workflows.runtime.deploy import deploy_texts
+from workflows.runtime.dispatch import utcnow
+
+Info = strawberry.Info[Context, None]
+MAX_PAGE = 100
+DEFAULT_PAGE = 50
+_SUBJECT_OF = {"Person": "customer", "Organization": "customer", "Opportunity": "opportunity"}
+
+
+# ---- queries ------------------------------------------------------------------------------
+
+
+@strawberry.input
+class WorkflowRunFilter:
+    workflow_key: str | None = None
+    state: list[WorkflowRunState] | None = None
+    subject_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A person, organization or opportunity."
+    )
+
+
+def _cursor(pk: int) -> str:
+    return base64.b64encode(f"run:{pk}".encode()).decode()
+
+
+def _after(cursor: str) -> int:
+    try:
+        kind, _, raw = base64.b64decode(cursor, validate=True).decode().partition(":")
+        if kind != "run":
+            raise ValueError(kind)
+        return int(raw)
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise ValidationFailed("after", f"malformed cursor {cursor!r}", "INVALID_CURSOR") from exc
+
+
+@strawberry.type
+class WorkflowQuery:
+    @strawberry.field(description="Every deployed workflow, by key.")
+    async def workflows(self) -> list[Workflow]:
+        return await m.Workflow.all().order_by("key")  # type: ignore[return-value]
+
+    @strawberry.field(description="A workflow by its key; null if none is deployed.")
+    async def workflow(self, key: str) -> Workflow | None:
+        return await m.Workflow.get_or_none(key=key)  # type: ignore[return-value]
+
+    @strawberry.field(description="Workflow runs, oldest first (keyset paging by id).")
+    async def workflow_runs(
+        self,
+        filter: WorkflowRunFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[WorkflowRun]:
+        size = DEFAULT_PAGE if first is None else first
+        if not 0 <= size <= MAX_PAGE:
+            raise ValidationFailed(
+                "first", f"first must be 0..{MAX_PAGE}", "PAGE_SIZE_OUT_OF_RANGE"
+            )
+        query = m.WorkflowRun.all()
+        if filter is not None:
+            if filter.workflow_key is not None:
+                query = query.filter(workflow__key=filter.workflow_key)
+            if filter.state:
+                query = query.filter(state__in=[s.value for s in filter.state])
+            if filter.subject_id is not None:
+                type_name, pk = decode_id(
+                    filter.subject_id, expected=set(_SUBJECT_OF), field="filter.subjectId"
+                )
+                query = query.filter(subject_type=_SUBJECT_OF[type_name], subject_id=pk)
+        page = query
+        if after is not None:
+            page = page.filter(id__gt=_after(after))
+        rows = await page.order_by("id").limit(size + 1)
+        has_next = len(rows) > size
+        rows = rows[:size]
+        cursors = [_cursor(row.id) for row in rows]
+
+        async def total() -> int:
+            return await query.count()
+
+        return Connection(
+            edges=[Edge(cursor=c, node=row) for c, row in zip(cursors, rows, strict=True)],  # type: ignore[arg-type]
+            page_info=PageInfo(
+                has_next_page=has_next,
+                has_previous_page=after is not None,
+                start_cursor=cursors[0] if cursors else None,
+                end_cursor=cursors[-1] if cursors else None,
+            ),
+            known_total=None,
+            count_total=total,
+        )
+
+
+# ---- mutations ----------------------------------------------------------------------------
+
+
+@strawberry.input
+class WorkflowFileInput:
+    name: str = strawberry.field(description="The file name problems are reported against.")
+    content: str
+
+
+@strawberry.input
+class DeployWorkflowInput:
+    files: list[WorkflowFileInput] = strawberry.field(
+        description="Workflow files plus the bundle files (templates, calendars) they use."
+    )
+
+
+@strawberry.type
+class DeployedWorkflow:
+    key: str
+    version: int
+    created: bool = strawberry.field(description="False when the content was unchanged.")
+
+
+@strawberry.type
+class DeployWorkflowSuccess:
+    workflows: list[DeployedWorkflow]
+
+
+@strawberry.type
+class WorkflowProblem:
+    file: str
+    line: int
+    column: int
+    path: str = strawberry.field(description="Where in the YAML, e.g. steps[2].wait_for.")
+    message: str
+
+
+@strawberry.type(description="The files did not validate; nothing was deployed.")
+class WorkflowValidationError(MutationError):
+    problems: list[WorkflowProblem]
+
+
+@strawberry.input
+class WorkflowKeyInput:
+    key: str
+
+
+@strawberry.input
+class EnrollInWorkflowInput:
+    key: str
+    subject_id: strawberry.ID = strawberry.field(
+        description="A person, organization or opportunity, as the workflow's subject."
+    )
+
+
+@strawberry.input
+class WorkflowRunRefInput:
+    id: strawberry.ID
+
+
+@strawberry.type
+class WorkflowSuccess:
+    workflow: Workflow
+
+
+@strawberry.type
+class WorkflowRunSuccess:
+    run: WorkflowRun
+
+
+DeployWorkflowResult = Annotated[
+    DeployWorkflowSuccess | WorkflowValidationError | MutationFailure,
+    strawberry.union("DeployWorkflowResult"),
+]
+WorkflowResult = Annotated[WorkflowSuccess | MutationFailure, strawberry.union("WorkflowResult")]
+WorkflowRunResult = Annotated[
+    WorkflowRunSuccess | MutationFailure, strawberry.union("WorkflowRunResult")
+]
+
+
+def _run_pk(value: str) -> int:
+    return decode_pk(value, "WorkflowRun")
+
+
+@strawberry.type
+class WorkflowMutations:
+    @strawberry.mutation(
+        description="Validate workflow files and store a new version of each changed workflow."
+    )
+    async def deploy_workflow(self, info: Info, input: DeployWorkflowInput) -> DeployWorkflowResult:
+        async def run() -> DeployWorkflowSuccess | WorkflowValidationError:
+            texts: dict[str, str] = {}
+            for item in input.files:
+                if item.name in texts:
+                    raise ValidationFailed("files", f"file {item.name} given twice", "DUPLICATE")
+                texts[item.name] = item.content
+            if not texts:
+                raise ValidationFailed("files", "no files given", "REQUIRED")
+            result = await deploy_texts(texts, actor=info.context.actor)
+            if result.problems:
+                return WorkflowValidationError(
+                    message=f"{len(result.problems)} problem(s); nothing deployed",
+                    code="WORKFLOW_INVALID",
+                    problems=[
+                        WorkflowProblem(
+                            file=p.file,
+                            line=p.line,
+                            column=p.col,
+                            path=dotted(p.path),
+                            message=p.message,
+                        )
+                        for p in result.problems
+                    ],
+                )
+            return DeployWorkflowSuccess(
+                workflows=[
+                    DeployedWorkflow(key=d.key, version=d.version, created=d.created)
+                    for d in result.deployed
+                ]
+            )
+
+        return await attempt(info.context, run)
+
+    @strawberry.mutation(description="Stop enrolling; live runs hold before their next step.")
+    async def pause_workflow(self, info: Info, input: WorkflowKeyInput) -> WorkflowResult:
+        async def run() -> WorkflowSuccess:
+            row = await admin.pause_workflow(input.key, actor=info.context.actor)
+            return WorkflowSuccess(workflow=row)  # type: ignore[arg-type]
+
+        return await attempt(info.context, run)
+
+    @strawberry.mutation(description="Enroll again; held runs continue where they stopped.")
+    async def resume_workflow(self, info: Info, input: WorkflowKeyInput) -> WorkflowResult:
+        async def run() -> WorkflowSuccess:
+            row = await admin.resume_workflow(input.key, actor=info.context.actor, now=utcnow())
+            return WorkflowSuccess(workflow=row)  # type: ignore[arg-type]
+
+        return await attempt(info.context, run)
+
+    @strawberry.mutation(
+        description="Start a run of a manual workflow for a subject; a ConflictError says why not."
+    )
+    async def enroll_in_workflow(
+        self, info: Info, input: EnrollInWorkflowInput
+    ) -> WorkflowRunResult:
+        async def run() -> WorkflowRunSuccess:
+            type_name, pk = decode_id(
+                input.subject_id, expected=set(_SUBJECT_OF), field="subjectId"
+            )
+            row = await admin.enroll_manually(
+                input.key, _SUBJECT_OF[type_name], pk, actor=info.context.actor, now=utcnow()
+            )
+            return WorkflowRunSuccess(run=row)  # type: ignore[arg-type]
+
+        return await attempt(info.context, run)
+
+    @strawberry.mutation(description="End a live run as EXITED (reason: cancelled).")
+    async def cancel_workflow_run(
+        self, info: Info, input: WorkflowRunRefInput
+    ) -> WorkflowRunResult:
+        async def run() -> WorkflowRunSuccess:
+            row = await admin.cancel_run(_run_pk(input.id), actor=info.context.actor, now=utcnow())
+            return WorkflowRunSuccess(run=row)  # type: ignore[arg-type]
+
+        return await attempt(info.context, run)
+
+    @strawberry.mutation(description="Run a FAILED run again from the step that failed.")
+    async def retry_workflow_run(self, info: Info, input: WorkflowRunRefInput) -> WorkflowRunResult:
+        async def run() -> WorkflowRunSuccess:
+            row = await admin.retry_run(_run_pk(input.id), actor=info.context.actor, now=utcnow())
+            return WorkflowRunSuccess(run=row)  # type: ignore[arg-type]
+
+        return await attempt(info.context, run)
