@@ -36,6 +36,9 @@ _MODELS: dict[str, type[Model]] = {
     "Task": m.Task,
     "Relationship": m.Relationship,
     "StageChange": m.StageChange,
+    "Workflow": m.Workflow,
+    "WorkflowVersion": m.WorkflowVersion,
+    "WorkflowRun": m.WorkflowRun,
 }
 
 
@@ -61,7 +64,8 @@ def by_id(context: Context, entity: str) -> DataLoader[int, Any]:
                     )
                     teams.prime(team.pk, None if getattr(team, "deleted_at", None) else team)
             return [found.get(k) for k in keys]
-        sql = f"SELECT x.* FROM {table} x WHERE x.id IN ({marks}) AND x.deleted_at IS NULL"
+        live = " AND x.deleted_at IS NULL" if "deleted_at" in model._meta.fields_map else ""
+        sql = f"SELECT x.* FROM {table} x WHERE x.id IN ({marks}){live}"
         found = {
             row["id"]: instance_from_row(model, row) for row in await run_sql(model, sql, params)
         }

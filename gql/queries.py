@@ -54,6 +54,9 @@ _NODE_TYPES = {
     "Task",
     "Relationship",
     "StageChange",
+    "Workflow",
+    "WorkflowVersion",
+    "WorkflowRun",
 }
 MAX_NODES = 100
 

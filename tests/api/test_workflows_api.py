@@ -360,3 +360,15 @@ def test_cli_deploy(sqlite_template: Path, tmp_path: Path) -> None:
     second = crm(str(bundle))
     assert second.returncode == 0, second.stderr
     assert second.stdout.splitlines() == ["welcome-nurture v1 (unchanged)"]
+
+
+async def test_workflow_records_are_nodes(api: httpx.AsyncClient) -> None:
+    await _deploy(api, _files("welcome-nurture.yaml", "templates.yaml"))
+    found = await gql(api, WORKFLOW, {"key": "welcome-nurture"})
+    workflow_id = found["data"]["workflow"]["id"]
+    body = await gql(
+        api,
+        "query($id: ID!) { node(id: $id) { __typename ... on Workflow { key } } }",
+        {"id": workflow_id},
+    )
+    assert body["data"]["node"] == {"__typename": "Workflow", "key": "welcome-nurture"}
