@@ -2,7 +2,9 @@
 
 Internal actions (tasks, field updates, tags, owner changes, enrolments) call the domain
 services, so they commit with the run's new state or not at all. Messages go to the e-mail
-outbox under the command's idempotency key; the worker sends them after the commit.
+outbox and webhook calls to the webhook outbox, under the command's idempotency key, with the
+step's id and ``retry`` policy; the worker sends them after the commit (``new_messages`` and
+``new_webhooks`` collect their ids for it).
 """
 
 from __future__ import annotations
@@ -22,11 +24,14 @@ from workflows.language.templates import render
 from workflows.language.validate import Definitions
 from workflows.runtime.email import enqueue_email
 from workflows.runtime.timers import cancel_timer, schedule_timer
+from workflows.runtime.webhooks import enqueue_webhook
 
 logger = logging.getLogger(__name__)
 
 #: Outbox messages written by the current transaction, to hand to the worker after it commits.
 new_messages: ContextVar[list[int] | None] = ContextVar("new_messages", default=None)
+#: Webhook deliveries written by the current transaction, likewise.
+new_webhooks: ContextVar[list[int] | None] = ContextVar("new_webhooks", default=None)
 
 _UPDATABLE = {
     "lifecycleStage": "lifecycle_stage",
@@ -90,6 +95,8 @@ async def _message(
     to_address: str,
     definitions: Definitions,
     variables: dict[str, Any],
+    step_id: str,
+    retry: dict[str, Any] | None = None,
 ) -> None:
     template = definitions.templates[template_key]
     message = await enqueue_email(
@@ -99,6 +106,8 @@ async def _message(
         text=render(template.text, variables),
         html=render(template.html, variables, html=True) if template.html else None,
         run_id=run.id,
+        step_id=step_id,
+        retry=retry,
     )
     pending = new_messages.get()
     if pending is not None:
@@ -168,11 +177,41 @@ async def carry_out(
         elif isinstance(command, cmd.SendEmail):
             address = _subject_address(command.to, subject)
             if address:
-                await _message(run, command.key, command.template, address, definitions, variables)
+                await _message(
+                    run,
+                    command.key,
+                    command.template,
+                    address,
+                    definitions,
+                    variables,
+                    command.step_id,
+                    command.retry,
+                )
         elif isinstance(command, cmd.Notify):
             address = await _staff_address(command.to, subject)
             if address:
-                await _message(run, command.key, command.template, address, definitions, variables)
+                await _message(
+                    run,
+                    command.key,
+                    command.template,
+                    address,
+                    definitions,
+                    variables,
+                    command.step_id,
+                )
+        elif isinstance(command, cmd.CallWebhook):
+            delivery = await enqueue_webhook(
+                idempotency_key=command.key,
+                url=command.url,
+                body=json_safe(command.body),
+                headers=command.headers,
+                run_id=run.id,
+                step_id=command.step_id,
+                retry=command.retry,
+            )
+            hooks = new_webhooks.get()
+            if hooks is not None:
+                hooks.append(delivery.id)
         elif isinstance(command, cmd.CreateTask):
             await create_task(
                 TaskInput(
@@ -220,7 +259,7 @@ async def carry_out(
         elif isinstance(command, cmd.EndRun):
             run.ended_at = now
         else:
-            # Webhooks and ticket escalation are carried out by later releases; the step is
+            # Ticket escalation is carried out by a later release; the step is
             # in the run's history with this note rather than silently dropped.
             await m.WorkflowRunStep.create(
                 run_id=run.id,

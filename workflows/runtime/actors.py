@@ -1,6 +1,6 @@
 """The Dramatiq actors: thin shims carrying ids only, around the async functions of
-:mod:`~workflows.runtime.timers`, :mod:`~workflows.runtime.email` and
-:mod:`~workflows.runtime.relay`.
+:mod:`~workflows.runtime.timers`, :mod:`~workflows.runtime.email`,
+:mod:`~workflows.runtime.webhooks` and :mod:`~workflows.runtime.relay`.
 
 Actors are declared on an explicit broker by :func:`declare_actors` (never at import time),
 once per process: the worker declares them to consume, producers to enqueue.
@@ -12,34 +12,47 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import dramatiq
 from dramatiq import Actor, Broker
 
-from workflows.runtime import dispatch, email, relay, timers
-from workflows.runtime.actions import new_messages
+from workflows.runtime import dispatch, email, relay, timers, webhooks
+from workflows.runtime.actions import new_messages, new_webhooks
 
 logger = logging.getLogger(__name__)
 
 #: The one queue of the runtime's actors.
 QUEUE = "default"
 
+T = TypeVar("T")
 
-async def _with_outbox(work: Awaitable[Any]) -> None:
-    """Run ``work``; then hand the e-mails it committed to the ``send_email`` actor.
+
+async def _with_outbox(work: Awaitable[T]) -> T:
+    """Run ``work``; then hand the e-mails and webhook calls it committed to the
+    ``send_email`` and ``deliver_webhook`` actors.
 
     Enqueued only after the commit, so a worker never picks up a message that could still be
     rolled back; if this process dies first, the scheduler's outbox sweep sends them.
     """
     pending: list[int] = []
+    hooks: list[int] = []
     token = new_messages.set(pending)
+    hooks_token = new_webhooks.set(hooks)
     try:
-        await work
+        result = await work
     finally:
+        new_webhooks.reset(hooks_token)
         new_messages.reset(token)
     for message_id in pending:
         _declared().send_email.send(message_id)
+    for delivery_id in hooks:
+        _declared().deliver_webhook.send(delivery_id)
+    return result
+
+
+def _delay_ms(retry_at: dt.datetime, now: dt.datetime) -> int:
+    return int(max(retry_at - now, dt.timedelta(0)).total_seconds() * 1000)
 
 
 async def _fire_timer(timer_id: int, claim_token: str | None = None) -> None:
@@ -47,13 +60,23 @@ async def _fire_timer(timer_id: int, claim_token: str | None = None) -> None:
 
 
 async def _send_email(message_id: int) -> None:
-    delivery = await email.deliver(message_id)
+    # In the outbox context: a message that fails for good feeds its run ActionFailed, whose
+    # on_failure steps may send more.
+    delivery = await _with_outbox(email.deliver(message_id))
     if delivery.retry_at is not None:
         # A short back-off, which is what Dramatiq's delay is for; if this message is lost,
         # the scheduler's outbox sweep sends the e-mail anyway.
-        delay = max(delivery.retry_at - dt.datetime.now(dt.UTC), dt.timedelta(0))
         _declared().send_email.send_with_options(
-            args=(message_id,), delay=int(delay.total_seconds() * 1000)
+            args=(message_id,), delay=_delay_ms(delivery.retry_at, dt.datetime.now(dt.UTC))
+        )
+
+
+async def _deliver_webhook(delivery_id: int) -> None:
+    now = dispatch.utcnow()
+    delivery = await _with_outbox(webhooks.deliver_webhook(delivery_id, now=now))
+    if delivery.retry_at is not None:
+        _declared().deliver_webhook.send_with_options(
+            args=(delivery_id,), delay=_delay_ms(delivery.retry_at, now)
         )
 
 
@@ -66,6 +89,7 @@ class Actors:
     fire_timer: Actor[Any, Any]
     send_email: Actor[Any, Any]
     relay_events: Actor[Any, Any]
+    deliver_webhook: Actor[Any, Any]
 
 
 _actors: Actors | None = None
@@ -89,6 +113,7 @@ def declare_actors(broker: Broker) -> Actors:
         fire_timer=declare("fire_timer", 0)(_fire_timer),
         send_email=declare("send_email", 5)(_send_email),
         relay_events=declare("relay_events", 3)(_relay_events),
+        deliver_webhook=declare("deliver_webhook", 5)(_deliver_webhook),
     )
     return _actors
 

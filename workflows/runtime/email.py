@@ -4,7 +4,10 @@ A message moves ``PENDING -> SENDING -> SENT`` with a commit at each arrow, so a
 loses one: a ``PENDING`` message is picked up by the next delivery, a ``SENDING`` one after
 ``stale_after``. A failed attempt goes back to ``PENDING`` with ``next_attempt_at`` (exponential
 back-off) until ``max_attempts``, then ``FAILED``. ``SENT`` is final: redelivering the same
-message id sends nothing.
+message id sends nothing. A message sent by a workflow step carries the step's id and its
+``retry`` policy; when it fails for good its run gets ``ActionFailed`` in the transaction that
+marks it ``FAILED`` (:func:`report_failure`), so the run follows the step's ``on_failure`` or
+ends as ``FAILED``.
 
 The crash window. SMTP has no two-phase commit: if the process dies after the server accepted
 the message (``250`` after ``DATA``) and before ``SENT`` commits, the row stays ``SENDING`` and
@@ -23,15 +26,18 @@ import datetime as dt
 import hashlib
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import EmailMessage as MimeMessage
 from email.utils import format_datetime
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 from tortoise.expressions import F, Q
+from tortoise.transactions import in_transaction
 
-from domain.persistence.models import EmailMessage
+from domain.persistence.models import EmailMessage, WorkflowRunStep
+from workflows.language.durations import parse_duration
 from workflows.runtime.timers import utc
 
 logger = logging.getLogger(__name__)
@@ -53,6 +59,19 @@ class RetryPolicy:
 
     def backoff(self, attempt: int) -> dt.timedelta:
         return min(self.base * 2 ** max(attempt - 1, 0), self.cap)
+
+    def overridden(self, retry: dict[str, Any] | None) -> RetryPolicy:
+        """This policy with a step's ``retry: {attempts, backoff, max_backoff}`` applied."""
+        if not retry:
+            return self
+        policy = self
+        if retry.get("attempts") is not None:
+            policy = replace(policy, max_attempts=int(retry["attempts"]))
+        if retry.get("backoff") is not None:
+            policy = replace(policy, base=parse_duration(retry["backoff"]))
+        if retry.get("max_backoff") is not None:
+            policy = replace(policy, cap=parse_duration(retry["max_backoff"]))
+        return policy
 
 
 @dataclass(frozen=True)
@@ -99,9 +118,14 @@ async def enqueue_email(
     html: str | None = None,
     run_id: int | None = None,
     from_address: str | None = None,
+    step_id: str | None = None,
+    retry: dict[str, Any] | None = None,
 ) -> EmailMessage:
     """Add a message to the outbox (inside the caller's transaction); an existing message with
-    the same idempotency key is returned unchanged. Send ``send_email`` after the commit."""
+    the same idempotency key is returned unchanged. Send ``send_email`` after the commit.
+
+    ``step_id`` (with ``run_id``) is the workflow step told when delivery gives up; ``retry``
+    is its ``{attempts, backoff, max_backoff}``, overriding the default policy."""
     message, _ = await EmailMessage.get_or_create(
         idempotency_key=idempotency_key,
         defaults={
@@ -112,6 +136,8 @@ async def enqueue_email(
             "run_id": run_id,
             "from_address": from_address,
             "message_id": message_id_for(idempotency_key),
+            "step_id": step_id,
+            "retry_policy": retry,
         },
     )
     return message
@@ -163,6 +189,7 @@ async def deliver(
     if not taken:
         return Delivery("SKIPPED")
     message = await EmailMessage.get(id=message_id)
+    policy = policy.overridden(message.retry_policy)
     settings = smtp or SmtpSettings.from_env()
     try:
         await aiosmtplib.send(
@@ -191,9 +218,19 @@ async def _record_failure(
         logger.warning(
             "email %s failed for good after %s attempts: %s", message.id, message.attempts, error
         )
-        await EmailMessage.filter(id=message.id, status="SENDING").update(
-            status="FAILED", last_error=error, next_attempt_at=None
-        )
+        async with in_transaction():
+            failed = await EmailMessage.filter(id=message.id, status="SENDING").update(
+                status="FAILED", last_error=error, next_attempt_at=None
+            )
+            if failed and message.run_id is not None and message.step_id is not None:
+                await report_failure(
+                    message.run_id,
+                    message.step_id,
+                    "send_email",
+                    message.idempotency_key,
+                    error,
+                    now,
+                )
         return Delivery("FAILED")
     retry_at = now + policy.backoff(message.attempts)
     logger.info(
@@ -207,6 +244,38 @@ async def _record_failure(
         status="PENDING", last_error=error, next_attempt_at=retry_at
     )
     return Delivery("PENDING", retry_at=retry_at)
+
+
+async def report_failure(
+    run_id: int, step_id: str, kind: str, key: str, error: str, now: dt.datetime
+) -> None:
+    """An outboxed action of run ``run_id`` gave up: feed the run ``ActionFailed`` (its step's
+    ``on_failure``, else FAILED). Call it in the transaction that marks the action FAILED, so
+    the run learns it exactly once. A run that has already ended cannot take ``on_failure``
+    any more; the failure is written to its history instead of being lost."""
+    # Imported here: runs -> actions -> email would otherwise be an import cycle.
+    from domain.persistence.models import WorkflowRun
+    from workflows.engine import ActionFailed
+    from workflows.engine.model import ENDED
+    from workflows.runtime.runs import apply_input
+
+    run = await WorkflowRun.get_or_none(id=run_id)
+    if run is None:
+        return
+    if run.state in ENDED:
+        await WorkflowRunStep.get_or_create(
+            run_id=run_id,
+            input_key=f"{key}:failed-after-end",
+            defaults={
+                "step_id": step_id,
+                "kind": kind,
+                "outcome": "FAILED",
+                "detail": {"error": error, "handled": False, "after_run_ended": True},
+                "at": now,
+            },
+        )
+        return
+    await apply_input(run, ActionFailed(step_id=step_id, error=error, now=now), now)
 
 
 async def deliverable_email_ids(
