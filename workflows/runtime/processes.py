@@ -58,6 +58,7 @@ def run_scheduler(*, database_url: str, redis_url: str | None, interval: float) 
         fire_timer=lambda timer_id, token: actors.fire_timer.send(timer_id, token),
         relay_events=lambda: actors.relay_events.send(),
         send_email=lambda message_id: actors.send_email.send(message_id),
+        deliver_webhook=lambda delivery_id: actors.deliver_webhook.send(delivery_id),
     )
 
     async def main() -> None:

@@ -23,6 +23,7 @@ from workflows.runtime.clock import SystemClock
 from workflows.runtime.email import deliverable_email_ids
 from workflows.runtime.relay import undispatched_events_exist
 from workflows.runtime.timers import DEFAULT_LEASE, claim_due_timers
+from workflows.runtime.webhooks import deliverable_webhook_ids
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ class Enqueuers:
     fire_timer: Callable[[int, str | None], object]
     relay_events: Callable[[], object]
     send_email: Callable[[int], object]
+    deliver_webhook: Callable[[int], object] = lambda _delivery_id: None
 
 
 @dataclass
@@ -50,7 +52,7 @@ class Scheduler:
     interval: float = 0.2
     batch: int = 100
     lease: dt.timedelta = DEFAULT_LEASE
-    #: A PENDING e-mail due this long without being sent is enqueued again.
+    #: A PENDING e-mail or webhook due this long without being sent is enqueued again.
     email_grace: dt.timedelta = dt.timedelta(seconds=60)
     email_sweep_every: float = 10.0
     #: Waiting events make the scheduler send ``relay_events`` at most this often (seconds).
@@ -79,6 +81,8 @@ class Scheduler:
             self._last_email_sweep = time.monotonic()
             for message_id in await deliverable_email_ids(now, grace=self.email_grace):
                 self.enqueue.send_email(message_id)
+            for delivery_id in await deliverable_webhook_ids(now, grace=self.email_grace):
+                self.enqueue.deliver_webhook(delivery_id)
         return enqueued
 
     async def run(self, stop: asyncio.Event) -> None:

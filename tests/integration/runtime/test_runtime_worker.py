@@ -190,3 +190,20 @@ async def test_a_due_timer_is_fired_by_a_real_worker_within_a_second(
         lateness = (stored.fired_at - stored.due_at).total_seconds()
         assert 0 <= lateness < 1.0, lateness
     assert not await DomainEvent.filter(dispatched_at__isnull=True).exists()
+
+
+async def test_scheduler_sweeps_webhook_deliveries_whose_message_was_lost(database: str) -> None:
+    from workflows.runtime.webhooks import enqueue_webhook
+
+    delivery = await enqueue_webhook(idempotency_key="w", url="http://127.0.0.1:9/hook", body={})
+    swept: list[int] = []
+    record = Recorded()
+    enqueuers = record.enqueuers()
+    enqueuers.deliver_webhook = swept.append
+    clock = FakeClock(delivery.created_at + dt.timedelta(seconds=5))
+    scheduler = Scheduler(enqueue=enqueuers, clock=clock, email_sweep_every=0)
+    await scheduler.tick()
+    assert swept == []  # just enqueued: its own message is still on the way
+    clock.moment = delivery.created_at + dt.timedelta(minutes=5)
+    await scheduler.tick()
+    assert swept == [delivery.id]
