@@ -39,8 +39,9 @@ def _on_cycle(start: str, deps: dict[str, set[str]]) -> bool:
 def reorder(text: str) -> str:
     blocks = BLOCK.findall(text)
     by_name = {NAME.search(b).group(1): b for b in blocks}  # type: ignore[union-attr]
+    # Only models created by this migration order each other; the others already exist.
     deps = {
-        name: {m.group(3) for m in RELATION.finditer(block) if m.group(3) != name}
+        name: {m.group(3) for m in RELATION.finditer(block) if m.group(3) in by_name} - {name}
         for name, block in by_name.items()
     }
     ordered: list[str] = []
@@ -52,7 +53,9 @@ def reorder(text: str) -> str:
         for name in ready:
             ordered.append(name)
             del remaining[name]
-    created: set[str] = set()
+    created: set[str] = {
+        m.group(3) for block in blocks for m in RELATION.finditer(block)
+    } - set(by_name)
     out_blocks: list[str] = []
     deferred: list[str] = []
     for name in ordered:
@@ -69,6 +72,8 @@ def reorder(text: str) -> str:
                 )
                 block = block.replace(match.group(0), "")
         out_blocks.append(block)
+    if not blocks:
+        return text
     start = text.index(blocks[0])
     end = text.index(blocks[-1]) + len(blocks[-1])
     return text[:start] + "".join(out_blocks) + "".join(deferred) + text[end:]
