@@ -97,6 +97,8 @@ class RunResult:
     saturated_seconds: int = 0
     overall_rate: float = float("nan")
     memory: list[ProcessMemory] = field(default_factory=list)
+    #: Seconds between the first and the last due time (checks the spread: ~ the window).
+    due_span: float = float("nan")
     timed_out: bool = False
     exit_codes: dict[str, int | None] = field(default_factory=dict)
 
@@ -129,6 +131,8 @@ def percentile(values: Sequence[float], pct: float) -> float:
 
 def analyse(result: RunResult, times: Sequence[tuple[float, float | None]]) -> None:
     """Fill lateness and throughput from (due, fired) epoch seconds of the run's timers."""
+    if times:
+        result.due_span = max(d for d, _ in times) - min(d for d, _ in times)
     fired = sorted((f, f - d) for d, f in times if f is not None)
     result.fired = len(fired)
     result.lateness = [late for _, late in fired]
@@ -319,8 +323,9 @@ class PostgresDatabase(Database):
         self._execute(
             "INSERT INTO timers (run_id, key, purpose, due_at, status, attempts, payload, "
             "created_at) "
-            "SELECT NULL, 'due-' || i, 'bench', $1::timestamptz + make_interval(secs => i * $2), "
-            "'PENDING', 0, '{}', now() FROM generate_series(0, $3 - 1) AS i",
+            "SELECT NULL, 'due-' || i, 'bench', "
+            "$1::timestamptz + make_interval(secs => i * $2::float8), "
+            "'PENDING', 0, '{}', now() FROM generate_series(0, $3::int - 1) AS i",
             start,
             window / count,
             count,
@@ -330,8 +335,9 @@ class PostgresDatabase(Database):
         self._execute(
             "INSERT INTO timers (run_id, key, purpose, due_at, status, attempts, payload, "
             "created_at) "
-            "SELECT NULL, 'pending-' || i, 'pending', $1::timestamptz + make_interval(secs => i), "
-            "'PENDING', 0, '{}', now() FROM generate_series(1, $2) AS i",
+            "SELECT NULL, 'pending-' || i, 'pending', "
+            "$1::timestamptz + make_interval(secs => i::float8), "
+            "'PENDING', 0, '{}', now() FROM generate_series(1, $2::int) AS i",
             PENDING_BASE,
             count,
         )
@@ -619,8 +625,8 @@ def format_run(r: RunResult) -> str:
     lines = [
         f"== {r.backend} {title}, {r.workers} worker(s): {r.timers:,} timers due over "
         f"{r.window:g} s ({r.due_rate:.0f}/s), {r.pending:,} pending ==",
-        f"fired {r.fired:,}/{r.timers:,} in {r.elapsed:.1f} s (insert {r.insert_seconds:.2f} s)"
-        + (" TIMED OUT" if r.timed_out else ""),
+        f"fired {r.fired:,}/{r.timers:,} in {r.elapsed:.1f} s (insert {r.insert_seconds:.2f} s;"
+        f" due times span {r.due_span:.2f} s)" + (" TIMED OUT" if r.timed_out else ""),
     ]
     if r.saturated_rate is not None:
         lines.append(

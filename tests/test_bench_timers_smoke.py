@@ -69,6 +69,7 @@ def test_timers_benchmark_fires_every_timer_and_prints_figures() -> None:
     assert load.all_fired
     assert not load.timed_out
     assert len(load.lateness) == 300
+    assert abs(load.due_span - 5 * 299 / 300) < 0.01  # spread evenly over the window
     assert all(late >= 0 for late in load.lateness)
     assert {m.role for m in load.memory} == {"scheduler", "worker 1"}
     assert all(m.start > 0 and m.end > 0 and m.peak >= m.start for m in load.memory)
