@@ -41,3 +41,80 @@ async def list_connection(
         return await count(query)
 
     return to_connection(result, total)
+
+
+def list_field(
+    entity: str,
+    *,
+    filter_type: Any,
+    order_type: Any,
+    default_order: tuple[SortKey, ...],
+    with_deleted: bool = False,
+    description: str | None = None,
+) -> Any:
+    """A top-level connection field of ``entity`` with filter, ordering and paging arguments,
+    plus ``includeDeleted`` for the soft-deletable customer lists (``with_deleted``)."""
+
+    async def page(info: Any, arguments: dict[str, Any]) -> Any:
+        return await list_connection(info, entity=entity, default_order=default_order, **arguments)
+
+    if with_deleted:
+
+        async def resolve(
+            info: Any,
+            filter: Any = None,
+            order_by: Any = None,
+            first: Any = None,
+            after: Any = None,
+            last: Any = None,
+            before: Any = None,
+            include_deleted: Any = False,
+        ) -> Any:
+            return await page(
+                info,
+                {
+                    "filter": filter,
+                    "order_by": order_by,
+                    "first": first,
+                    "after": after,
+                    "last": last,
+                    "before": before,
+                    "include_deleted": include_deleted,
+                },
+            )
+
+    else:
+
+        async def resolve(  # type: ignore[misc]
+            info: Any,
+            filter: Any = None,
+            order_by: Any = None,
+            first: Any = None,
+            after: Any = None,
+            last: Any = None,
+            before: Any = None,
+        ) -> Any:
+            return await page(
+                info,
+                {
+                    "filter": filter,
+                    "order_by": order_by,
+                    "first": first,
+                    "after": after,
+                    "last": last,
+                    "before": before,
+                },
+            )
+
+    resolve.__annotations__ = {
+        "info": strawberry.Info[Any, Any],
+        "filter": filter_type | None,
+        "order_by": list[order_type] | None,
+        "first": int | None,
+        "after": str | None,
+        "last": int | None,
+        "before": str | None,
+        "return": Any,
+        **({"include_deleted": bool} if with_deleted else {}),
+    }
+    return strawberry.field(resolver=resolve, description=description)

@@ -22,7 +22,7 @@ from gql.entity_filters import (
     UserFilter,
 )
 from gql.ids import STORAGE_OF, decode_id
-from gql.lists import list_connection
+from gql.lists import list_field
 from gql.ordering import (
     CustomerOrder,
     InteractionOrder,
@@ -83,218 +83,64 @@ class Query:
             raise ValidationFailed("ids", f"at most {MAX_NODES} ids", "PAGE_SIZE_OUT_OF_RANGE")
         return list(await asyncio.gather(*(resolve_node(info, i) for i in ids)))
 
-    @strawberry.field(description="People and organizations together.")
-    async def customers(
-        self,
-        info: Info,
-        filter: CustomerFilter | None = None,
-        order_by: list[CustomerOrder] | None = None,  # type: ignore[valid-type]
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        include_deleted: bool = False,
-    ) -> Connection[Customer]:
-        return await list_connection(
-            info,
-            entity="Customer",
-            filter=filter,
-            order_by=order_by,
-            default_order=_BY_ID,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-            include_deleted=include_deleted,
-        )
-
-    @strawberry.field
-    async def people(
-        self,
-        info: Info,
-        filter: PersonFilter | None = None,
-        order_by: list[CustomerOrder] | None = None,  # type: ignore[valid-type]
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        include_deleted: bool = False,
-    ) -> Connection[Person]:
-        return await list_connection(
-            info,
-            entity="Person",
-            filter=filter,
-            order_by=order_by,
-            default_order=_BY_ID,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-            include_deleted=include_deleted,
-        )
-
-    @strawberry.field
-    async def organizations(
-        self,
-        info: Info,
-        filter: OrganizationFilter | None = None,
-        order_by: list[CustomerOrder] | None = None,  # type: ignore[valid-type]
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        include_deleted: bool = False,
-    ) -> Connection[Organization]:
-        return await list_connection(
-            info,
-            entity="Organization",
-            filter=filter,
-            order_by=order_by,
-            default_order=_BY_ID,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-            include_deleted=include_deleted,
-        )
-
-    @strawberry.field
-    async def opportunities(
-        self,
-        info: Info,
-        filter: OpportunityFilter | None = None,
-        order_by: list[OpportunityOrder] | None = None,  # type: ignore[valid-type]
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Opportunity]:
-        return await list_connection(
-            info,
-            entity="Opportunity",
-            filter=filter,
-            order_by=order_by,
-            default_order=_BY_ID,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
-
-    @strawberry.field
-    async def interactions(
-        self,
-        info: Info,
-        filter: InteractionFilter | None = None,
-        order_by: list[InteractionOrder] | None = None,  # type: ignore[valid-type]
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Interaction]:
-        return await list_connection(
-            info,
-            entity="Interaction",
-            filter=filter,
-            order_by=order_by,
-            default_order=(SortKey("occurredAt", descending=True),),
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
-
-    @strawberry.field
-    async def tasks(
-        self,
-        info: Info,
-        filter: TaskFilter | None = None,
-        order_by: list[TaskOrder] | None = None,  # type: ignore[valid-type]
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Task]:
-        return await list_connection(
-            info,
-            entity="Task",
-            filter=filter,
-            order_by=order_by,
-            default_order=_BY_ID,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
-
-    @strawberry.field
-    async def relationships(
-        self,
-        info: Info,
-        filter: RelationshipFilter | None = None,
-        order_by: list[RelationshipOrder] | None = None,  # type: ignore[valid-type]
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Relationship]:
-        return await list_connection(
-            info,
-            entity="Relationship",
-            filter=filter,
-            order_by=order_by,
-            default_order=_BY_ID,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
-
-    @strawberry.field
-    async def users(
-        self,
-        info: Info,
-        filter: UserFilter | None = None,
-        order_by: list[UserOrder] | None = None,  # type: ignore[valid-type]
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[User]:
-        return await list_connection(
-            info,
-            entity="User",
-            filter=filter,
-            order_by=order_by,
-            default_order=_BY_ID,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
-
-    @strawberry.field
-    async def teams(
-        self,
-        info: Info,
-        filter: TeamFilter | None = None,
-        order_by: list[TeamOrder] | None = None,  # type: ignore[valid-type]
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Team]:
-        return await list_connection(
-            info,
-            entity="Team",
-            filter=filter,
-            order_by=order_by,
-            default_order=_BY_ID,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
+    customers: Connection[Customer] = list_field(
+        "Customer",
+        filter_type=CustomerFilter,
+        order_type=CustomerOrder,
+        default_order=_BY_ID,
+        with_deleted=True,
+        description="People and organizations together.",
+    )
+    people: Connection[Person] = list_field(
+        "Person",
+        filter_type=PersonFilter,
+        order_type=CustomerOrder,
+        default_order=_BY_ID,
+        with_deleted=True,
+    )
+    organizations: Connection[Organization] = list_field(
+        "Organization",
+        filter_type=OrganizationFilter,
+        order_type=CustomerOrder,
+        default_order=_BY_ID,
+        with_deleted=True,
+    )
+    opportunities: Connection[Opportunity] = list_field(
+        "Opportunity",
+        filter_type=OpportunityFilter,
+        order_type=OpportunityOrder,
+        default_order=_BY_ID,
+    )
+    interactions: Connection[Interaction] = list_field(
+        "Interaction",
+        filter_type=InteractionFilter,
+        order_type=InteractionOrder,
+        default_order=(SortKey("occurredAt", descending=True),),
+    )
+    tasks: Connection[Task] = list_field(
+        "Task",
+        filter_type=TaskFilter,
+        order_type=TaskOrder,
+        default_order=_BY_ID,
+    )
+    relationships: Connection[Relationship] = list_field(
+        "Relationship",
+        filter_type=RelationshipFilter,
+        order_type=RelationshipOrder,
+        default_order=_BY_ID,
+    )
+    users: Connection[User] = list_field(
+        "User",
+        filter_type=UserFilter,
+        order_type=UserOrder,
+        default_order=_BY_ID,
+    )
+    teams: Connection[Team] = list_field(
+        "Team",
+        filter_type=TeamFilter,
+        order_type=TeamOrder,
+        default_order=_BY_ID,
+    )
 
     @strawberry.field(description="Every pipeline with its stages.")
     async def pipelines(self) -> list[Pipeline]:
