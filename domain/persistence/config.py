@@ -10,6 +10,8 @@ import os
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from tortoise.backends.base.config_generator import expand_db_url
+
 DEFAULT_DATABASE_URL = "sqlite://.rapport/rapport.sqlite3"
 MODEL_MODULES = ["domain.persistence.models"]
 MIGRATIONS_MODULE = "domain.persistence.migrations"
@@ -41,9 +43,17 @@ def normalize_db_url(db_url: str) -> str:
     return _with_defaults(db_url, {"minsize": "1", "maxsize": "10"})
 
 
+def _connection(db_url: str) -> str | dict[str, Any]:
+    url = normalize_db_url(db_url)
+    if not is_sqlite(url):
+        return url
+    # Our SQLite engine: Tortoise's, with a transaction context that cannot leak its lock.
+    return {**expand_db_url(url), "engine": "domain.persistence.sqlite_engine"}
+
+
 def tortoise_config(db_url: str) -> dict[str, Any]:
     return {
-        "connections": {"default": normalize_db_url(db_url)},
+        "connections": {"default": _connection(db_url)},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,
