@@ -74,7 +74,8 @@ async def _event_data(event: m.DomainEvent) -> tuple[dict[str, Any], dict[str, i
                 subjects["customer"] = row_task.customer_id
             run_id = None
             if row_task.created_by.startswith("workflow:run:"):
-                run_id = int(row_task.created_by.split(":")[2])
+                # A string, as ``run.id`` is in CEL: ``event.task.workflowRunId == run.id``.
+                run_id = row_task.created_by.split(":")[2]
             data["task"] = {
                 "id": row_task.id,
                 "title": row_task.title,

@@ -205,3 +205,74 @@ async def test_schedule_trigger_enrolls_the_segment_each_tick(
     clock.now = following.due_at + dt.timedelta(seconds=1)
     assert await _fire_due(clock) == 1
     assert await m.WorkflowRun.filter(subject_id=dormant.id).count() == 1
+
+
+async def _sales_team() -> tuple[m.User, m.User]:
+    from domain.staff.teams import add_member, create_team
+    from domain.staff.users import create_user
+
+    lead = await create_user(name="Trưởng Nhóm", email="lead@rapport.vn", actor="user:test")
+    owner = await create_user(name="Chủ Sở Hữu", email="owner@rapport.vn", actor="user:test")
+    team = await create_team(name="Kinh doanh", lead_id=lead.id, actor="user:test")
+    await add_member(team.id, owner.id, actor="user:test")
+    return lead, owner
+
+
+async def test_meeting_follow_up_reminds_owner_then_team_lead(
+    database: str, clock: FakeClock
+) -> None:
+    # Tuesday 24 November 2026 is Vietnam Cultural Day (a holiday), so use another week.
+    clock.now = dt.datetime(2026, 12, 7, 10, 0, tzinfo=ICT)
+    await deploy_texts(_bundled("meeting-follow-up.yaml", "templates.yaml"), actor="user:test")
+    _lead_user, owner = await _sales_team()
+    customer = await _lead("khach@khach.vn", owner_id=owner.id)
+    await relay.relay_events()
+    await log_interaction(
+        customer_id=customer.id,
+        kind="MEETING",
+        subject="Gặp mặt",
+        occurred_at=clock(),
+        user_id=owner.id,
+        actor="user:test",
+    )
+    await relay.relay_events()
+    run = await m.WorkflowRun.get(subject_id=customer.id)
+    task = await m.Task.get(customer_id=customer.id)
+    assert task.assignee_id == owner.id
+    # vn-office: the end of the next working day after Monday 10:00 is Tuesday 17:30
+    assert task.due_at == dt.datetime(2026, 12, 8, 17, 30, tzinfo=ICT)
+    clock.now = dt.datetime(2026, 12, 8, 17, 29, tzinfo=ICT)
+    assert await _fire_due(clock) == 0
+    clock.now = dt.datetime(2026, 12, 8, 17, 31, tzinfo=ICT)  # overdue: remind the owner
+    assert await _fire_due(clock) == 1
+    clock.now = dt.datetime(2026, 12, 9, 17, 31, tzinfo=ICT)  # a working day later: the lead
+    assert await _fire_due(clock) == 1
+    sent = await m.EmailMessage.filter(run_id=run.id).order_by("id")
+    assert [e.to_address for e in sent] == ["owner@rapport.vn", "lead@rapport.vn"]
+    assert "Nhắc việc" in sent[0].subject
+    assert (await m.WorkflowRun.get(id=run.id)).state == "COMPLETED"
+
+
+async def test_meeting_follow_up_done_in_time_converts(database: str, clock: FakeClock) -> None:
+    from domain.activities.tasks import complete_task
+
+    await deploy_texts(_bundled("meeting-follow-up.yaml", "templates.yaml"), actor="user:test")
+    _lead_user, owner = await _sales_team()
+    customer = await _lead("khach2@khach.vn", owner_id=owner.id)
+    await log_interaction(
+        customer_id=customer.id,
+        kind="MEETING",
+        subject="Gặp mặt",
+        occurred_at=clock(),
+        user_id=owner.id,
+        actor="user:test",
+    )
+    await relay.relay_events()
+    task = await m.Task.get(customer_id=customer.id)
+    await complete_task(task.id, actor=f"user:{owner.id}")
+    await relay.relay_events()
+    run = await m.WorkflowRun.get(subject_id=customer.id)
+    assert run.state == "CONVERTED"
+    clock.now = dt.datetime(2026, 11, 26, 18, 0, tzinfo=ICT)
+    assert await _fire_due(clock) == 0
+    assert await m.EmailMessage.filter(run_id=run.id).count() == 0
