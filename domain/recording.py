@@ -37,15 +37,6 @@ def to_json(value: Any) -> Any:
     return value
 
 
-def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> Changes:
-    """``{"field": [before, after]}`` for every key whose value changed."""
-    return {
-        key: [to_json(before.get(key)), to_json(after[key])]
-        for key in after
-        if before.get(key) != after[key]
-    }
-
-
 @dataclass(frozen=True)
 class Record:
     """One audit entry plus (optionally) one event, for :func:`record_many`."""

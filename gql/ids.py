@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from domain.errors import NotFound, ValidationFailed
+from domain.errors import ValidationFailed
 
 #: GraphQL type name -> the entity it is stored as (Person/Organization share the customer table).
 STORAGE_OF = {"Person": "Customer", "Organization": "Customer"}
@@ -37,7 +37,3 @@ def decode_id(
 def decode_pk(value: str, *expected: str, field: str = "id") -> int:
     return decode_id(value, expected=set(expected), field=field)[1]
 
-
-def require(found: object | None, type_name: str, value: str) -> None:
-    if found is None:
-        raise NotFound(type_name, value)

@@ -14,6 +14,8 @@ import logging
 from contextvars import ContextVar
 from typing import Any
 
+from tortoise.functions import Count
+
 from domain.activities.tasks import TaskInput, create_task
 from domain.customers import services
 from domain.customers.commands import OrganizationInput, PersonInput
@@ -128,22 +130,33 @@ async def _owner_for(spec: Any, subject: dict[str, Any]) -> int | None:
     members = await m.User.filter(teams__id=team.id, active=True, deleted_at=None).order_by("id")
     if not members:
         return None
-    loads = {u.id: await m.Task.filter(assignee_id=u.id, status="OPEN").count() for u in members}
+    open_tasks = (
+        await m.Task.filter(assignee_id__in=[u.id for u in members], status="OPEN")
+        .annotate(n=Count("id"))
+        .group_by("assignee_id")
+        .values("assignee_id", "n")
+    )
+    loads = {u.id: 0 for u in members} | {row["assignee_id"]: row["n"] for row in open_tasks}
     return min(loads, key=lambda uid: (loads[uid], uid))
+
+
+async def _save_customer(customer_id: int, values: dict[str, Any], actor: str) -> None:
+    """Change fields of a customer through the person or organization use case."""
+    customer = await m.Customer.get(id=customer_id)
+    if customer.kind == "PERSON":
+        await services.update_person(customer.id, PersonInput(**values), actor=actor)
+    else:
+        await services.update_organization(customer.id, OrganizationInput(**values), actor=actor)
 
 
 async def _update_subject(run: m.WorkflowRun, values: dict[str, Any], actor: str) -> None:
     if run.subject_type != "customer":
         return
-    customer = await m.Customer.get(id=run.subject_id)
-    given = {_UPDATABLE[k]: v for k, v in values.items() if k in _UPDATABLE}
     ignored = sorted(set(values) - set(_UPDATABLE))
     if ignored:
         logger.warning("run %s: update of unsupported fields %s ignored", run.id, ignored)
-    if customer.kind == "PERSON":
-        await services.update_person(customer.id, PersonInput(**given), actor=actor)
-    else:
-        await services.update_organization(customer.id, OrganizationInput(**given), actor=actor)
+    given = {_UPDATABLE[k]: v for k, v in values.items() if k in _UPDATABLE}
+    await _save_customer(run.subject_id, given, actor)
 
 
 async def carry_out(
@@ -228,32 +241,12 @@ async def carry_out(
             if command.add:
                 await services.add_tags(run.subject_id, list(command.add), actor=actor)
             if command.remove:
-                customer = await m.Customer.get(id=run.subject_id)
                 kept = [t for t in subject.get("tags", []) if t not in command.remove]
-                data = (
-                    PersonInput(tags=kept)
-                    if customer.kind == "PERSON"
-                    else (OrganizationInput(tags=kept))
-                )
-                await (
-                    services.update_person
-                    if customer.kind == "PERSON"
-                    else services.update_organization
-                )(customer.id, data, actor=actor)  # type: ignore[arg-type]
+                await _save_customer(run.subject_id, {"tags": kept}, actor)
         elif isinstance(command, cmd.AssignOwner) and run.subject_type == "customer":
             owner_id = await _owner_for(command.owner, subject)
             if owner_id is not None:
-                customer = await m.Customer.get(id=run.subject_id)
-                data = (
-                    PersonInput(owner_id=owner_id)
-                    if customer.kind == "PERSON"
-                    else (OrganizationInput(owner_id=owner_id))
-                )
-                await (
-                    services.update_person
-                    if customer.kind == "PERSON"
-                    else services.update_organization
-                )(customer.id, data, actor=actor)  # type: ignore[arg-type]
+                await _save_customer(run.subject_id, {"owner_id": owner_id}, actor)
         elif isinstance(command, cmd.EnrollOther):
             await enroll(command.workflow, run.subject_type, run.subject_id, now)
         elif isinstance(command, cmd.EndRun):

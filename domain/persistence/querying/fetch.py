@@ -30,10 +30,6 @@ log = logging.getLogger(__name__)
 MAX_PAGE_SIZE = 100
 
 
-def connection_for(entity: EntitySpec) -> BaseDBAsyncClient:
-    return entity.model._meta.db
-
-
 def _sql_for(db: BaseDBAsyncClient, sql: str) -> str:
     """Our SQL uses ``?`` placeholders; asyncpg wants ``$1, $2, ...``."""
     if db.capabilities.dialect != "postgres":
