@@ -54,17 +54,9 @@ class SourceFields:
     utm: JSON | None = None
 
 
-@strawberry.input(
-    name="PersonInput",
-    description="Fields of a person; omitted fields are left unchanged on update.",
-)
-class PersonFields:
-    first_name: str | None = UNSET
-    last_name: str | None = strawberry.field(default=UNSET, description="Family name (họ).")
-    name_order: NameOrder | None = UNSET
+@strawberry.input(name="CustomerFields", description="Fields every customer has.")
+class CustomerFields:
     display_name: str | None = UNSET
-    job_title: str | None = UNSET
-    organization_id: strawberry.ID | None = UNSET
     emails: list[EmailInput] | None = strawberry.field(
         default=UNSET, description="The first address is the primary one."
     )
@@ -83,30 +75,28 @@ class PersonFields:
 
 
 @strawberry.input(
+    name="PersonInput",
+    description="Fields of a person; omitted fields are left unchanged on update.",
+)
+class PersonFields(CustomerFields):
+    first_name: str | None = UNSET
+    last_name: str | None = strawberry.field(default=UNSET, description="Family name (họ).")
+    name_order: NameOrder | None = UNSET
+    job_title: str | None = UNSET
+    organization_id: strawberry.ID | None = UNSET
+
+
+@strawberry.input(
     name="OrganizationInput",
     description="Fields of an organization; omitted fields are left unchanged.",
 )
-class OrganizationFields:
-    display_name: str | None = UNSET
+class OrganizationFields(CustomerFields):
     legal_name: str | None = UNSET
     domain: str | None = UNSET
     tax_code: str | None = UNSET
     industry: str | None = UNSET
     size: int | None = UNSET
     parent_id: strawberry.ID | None = UNSET
-    emails: list[EmailInput] | None = UNSET
-    phones: list[PhoneInput] | None = UNSET
-    address: AddressInput | None = UNSET
-    country: str | None = UNSET
-    timezone: str | None = UNSET
-    lifecycle_stage: LifecycleStage | None = UNSET
-    source: SourceFields | None = UNSET
-    owner_id: strawberry.ID | None = UNSET
-    tags: list[str] | None = UNSET
-    attributes: JSON | None = UNSET
-    email_opt_in: bool | None = UNSET
-    sms_opt_in: bool | None = UNSET
-    unsubscribed: bool | None = UNSET
 
 
 _ID_FIELDS = {
