@@ -9,7 +9,11 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from redis.asyncio import Redis
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
@@ -18,6 +22,14 @@ from tortoise.connection import get_connection
 from app.settings import Settings
 from domain.persistence.db import close_database, open_database
 from gql.http import graphql_app
+from gql.security.rate_limit import (
+    RateLimitKey,
+    RateLimitMiddleware,
+    TokenBucket,
+    principal_or_client_address,
+)
+from gql.security.request_id import HEADER as REQUEST_ID_HEADER
+from gql.security.request_id import RequestIdMiddleware, request_id_of
 
 logger = logging.getLogger(__name__)
 
@@ -36,14 +48,75 @@ async def _check_redis(redis_url: str) -> None:
         await client.aclose()
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
+    """Whatever escaped the app: logged under the request id, answered without details."""
+    request_id = request_id_of(request)
+    logger.error("unhandled error in request %s", request_id, exc_info=exc)
+    return JSONResponse(
+        {
+            "errors": [
+                {
+                    "message": f"Internal error (request {request_id})",
+                    "extensions": {"code": "INTERNAL", "requestId": request_id},
+                }
+            ]
+        },
+        status_code=500,
+        headers={REQUEST_ID_HEADER: request_id} if request_id else None,
+    )
+
+
+def _middleware(
+    settings: Settings, redis: Redis | None, rate_limit_key: RateLimitKey
+) -> list[Middleware]:
+    """Outermost first: every response, refusals included, gets a request id and CORS headers."""
+    origins = list(settings.allowed_origins)
+    stack = [
+        Middleware(RequestIdMiddleware),
+        Middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER],
+            expose_headers=[REQUEST_ID_HEADER, "Retry-After"],
+            max_age=600,
+        ),
+        Middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_body_bytes),
+    ]
+    rate_limit = settings.rate_limit
+    if rate_limit is not None and redis is not None:
+        rate, burst = rate_limit
+        bucket = TokenBucket(redis, rate=rate, burst=burst)
+        stack.append(Middleware(RateLimitMiddleware, bucket=bucket, key=rate_limit_key))
+    elif settings.is_production:
+        logger.warning("rate limiting is off: it needs REDIS_URL and a positive rate")
+    return stack
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    rate_limit_key: RateLimitKey = principal_or_client_address,
+) -> Starlette:
     """Build the application for ``settings`` (read from the environment when omitted).
 
     The lifespan migrates and opens the database on startup and closes it on shutdown.
-    GraphiQL is served on ``GET /graphql`` to browsers only outside production.
+    GraphiQL, introspection and field suggestions are served outside production only; query
+    limits, CORS origins and rate limits come from ``settings``. ``rate_limit_key`` says whose
+    bucket a request draws from (see ``gql.security.rate_limit``).
     """
     settings = settings or Settings()
-    gql_app = graphql_app(graphiql=not settings.is_production)
+    gql_app = graphql_app(
+        graphiql=not settings.is_production,
+        policy=settings.api_policy,
+        allowed_origins=settings.allowed_origins,
+    )
+    # Short timeouts: the limiter fails open, and must not make requests wait on a dead Redis.
+    redis = (
+        Redis.from_url(settings.redis_url, socket_connect_timeout=0.5, socket_timeout=0.5)
+        if settings.redis_url and settings.rate_limit
+        else None
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -52,6 +125,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
         finally:
             await close_database()
+            if redis is not None:
+                await redis.aclose()
 
     async def healthz(request: Request) -> JSONResponse:
         """Liveness: the process answers HTTP."""
@@ -87,6 +162,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
         ],
+        middleware=_middleware(settings, redis, rate_limit_key),
+        exception_handlers={Exception: _internal_error},
         lifespan=lifespan,
-        max_body_size=settings.max_body_bytes,
     )

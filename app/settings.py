@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import math
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.persistence.config import DEFAULT_DATABASE_URL
+from gql.security.limits import QueryLimits
+from gql.security.policy import DEVELOPMENT_LIMITS, PRODUCTION_LIMITS, ApiPolicy
+
+#: Production's rate limit per principal: a sustained 10 requests a second, bursts of 60.
+PRODUCTION_RATE_PER_SECOND = 10.0
+PRODUCTION_RATE_BURST = 60
 
 
 class Settings(BaseSettings):
@@ -51,6 +58,94 @@ class Settings(BaseSettings):
     )
     log_level: str = Field(default="info", validation_alias=AliasChoices("log_level", "LOG_LEVEL"))
 
+    # Query limits: unset means the environment's default (``gql.security.policy``).
+    max_query_depth: int | None = Field(
+        default=None,
+        gt=0,
+        validation_alias=AliasChoices("max_query_depth", "RAPPORT_MAX_QUERY_DEPTH"),
+    )
+    max_query_aliases: int | None = Field(
+        default=None,
+        ge=0,
+        validation_alias=AliasChoices("max_query_aliases", "RAPPORT_MAX_QUERY_ALIASES"),
+    )
+    max_query_tokens: int | None = Field(
+        default=None,
+        gt=0,
+        validation_alias=AliasChoices("max_query_tokens", "RAPPORT_MAX_QUERY_TOKENS"),
+    )
+    max_query_cost: int | None = Field(
+        default=None,
+        gt=0,
+        validation_alias=AliasChoices("max_query_cost", "RAPPORT_MAX_QUERY_COST"),
+        description="Records an operation may resolve, page sizes multiplied through nesting",
+    )
+    cors_origins: Annotated[tuple[str, ...] | None, NoDecode] = Field(
+        default=None,
+        validation_alias=AliasChoices("cors_origins", "RAPPORT_CORS_ORIGINS"),
+        description="Comma-separated origins allowed to call the API from a browser (CORS and "
+        "WebSocket); unset: any origin in development, none in production",
+    )
+    rate_limit_per_second: float | None = Field(
+        default=None,
+        ge=0,
+        validation_alias=AliasChoices("rate_limit_per_second", "RAPPORT_RATE_LIMIT_PER_SECOND"),
+        description="Sustained requests a second per principal (0: no limit); needs REDIS_URL. "
+        "Unset: 10 in production, no limit in development",
+    )
+    rate_limit_burst: int | None = Field(
+        default=None,
+        ge=1,
+        validation_alias=AliasChoices("rate_limit_burst", "RAPPORT_RATE_LIMIT_BURST"),
+        description="Requests a principal may send at once before the sustained rate applies",
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(origin.strip() for origin in value.split(",") if origin.strip())
+        return value
+
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def query_limits(self) -> QueryLimits:
+        defaults = PRODUCTION_LIMITS if self.is_production else DEVELOPMENT_LIMITS
+        return QueryLimits(
+            max_depth=self.max_query_depth or defaults.max_depth,
+            max_aliases=(
+                defaults.max_aliases if self.max_query_aliases is None else self.max_query_aliases
+            ),
+            max_tokens=self.max_query_tokens or defaults.max_tokens,
+            max_cost=self.max_query_cost or defaults.max_cost,
+        )
+
+    @property
+    def api_policy(self) -> ApiPolicy:
+        """Production hides the schema: no introspection, no "Did you mean ...?" suggestions."""
+        return ApiPolicy(
+            limits=self.query_limits,
+            introspection=not self.is_production,
+            field_suggestions=not self.is_production,
+        )
+
+    @property
+    def allowed_origins(self) -> tuple[str, ...]:
+        if self.cors_origins is not None:
+            return self.cors_origins
+        return () if self.is_production else ("*",)
+
+    @property
+    def rate_limit(self) -> tuple[float, int] | None:
+        """(tokens a second, burst) per principal, or None when requests are not limited."""
+        if self.rate_limit_per_second is None:
+            rate = PRODUCTION_RATE_PER_SECOND if self.is_production else 0.0
+        else:
+            rate = self.rate_limit_per_second
+        if rate <= 0 or not self.redis_url:
+            return None
+        burst = self.rate_limit_burst or max(PRODUCTION_RATE_BURST, math.ceil(rate))
+        return rate, burst

@@ -1,21 +1,46 @@
-"""The GraphQL endpoint as an ASGI app (HTTP and WebSocket on the same path)."""
+"""The GraphQL endpoint as an ASGI app (HTTP and WebSocket on the same path).
+
+Transport rules on top of Strawberry's view: a mutation over GET is 405 with ``Allow: POST``
+(GraphQL-over-HTTP; Strawberry answers 400), refusals of the request itself (bad JSON, a
+batch: batching is off) are GraphQL-shaped JSON with a code rather than plain text, and errors
+are masked once more as they leave (see ``gql.errors``). WebSocket handshakes from a page on an
+origin that is not allowed are refused by Strawberry's origin check (403).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
 
 from gql.context import Context
-from gql.schema import schema
+from gql.errors import public_errors
+from gql.schema import RapportSchema, build_schema
+from gql.security.policy import ApiPolicy
+from gql.security.request_id import request_id_of
+
+_HTTP_ERROR_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+
+class GetMutationError(HTTPException):
+    def __init__(self, reason: str) -> None:
+        super().__init__(405, reason)
 
 
 class RapportGraphQL(GraphQL[Context, None]):
+    schema: RapportSchema
+
     def encode_json(self, data: object) -> bytes:
         # orjson: several times faster than the standard library on a page of nested records.
         return orjson.dumps(data)
@@ -23,26 +48,88 @@ class RapportGraphQL(GraphQL[Context, None]):
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as error:
+            response = self._refusal(error)
+        await response(scope, receive, send)
+
+    def _refusal(self, error: HTTPException) -> Response:
+        code = _HTTP_ERROR_CODES.get(error.status_code, "BAD_REQUEST")
+        body = {"errors": [{"message": error.reason, "extensions": {"code": code}}]}
+        headers = {"Allow": "POST"} if isinstance(error, GetMutationError) else None
+        return Response(
+            self.encode_json(body),
+            status_code=error.status_code,
+            media_type="application/json",
+            headers=headers,
+        )
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        try:
+            return await super().execute_single(
+                request=request,
+                request_adapter=request_adapter,
+                sub_response=sub_response,
+                context=context,
+                root_value=root_value,
+                request_data=request_data,
+            )
+        except HTTPException as error:
+            if isinstance(error.__cause__, InvalidOperationTypeError):
+                raise GetMutationError(error.reason) from error
+            raise
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        if result.errors:
+            suggestions = not self.schema.config.disable_field_suggestions
+            result.errors = public_errors(
+                result.errors, request_id_of(request), suggestions=suggestions
+            )
+        return await super().process_result(request, result)
+
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None = None
     ) -> Context:
         actor = "api"  # the authenticated principal replaces this once authentication exists
-        header = request.headers.get("x-request-id")
         context = Context(
             request=request,
             response=response if isinstance(response, Response) else None,
             actor=actor,
         )
-        if header:
-            context.request_id = header[:64]
+        request_id = request_id_of(request)
+        if request_id:
+            context.request_id = request_id
         return context
 
 
-def graphql_app(*, graphiql: bool = True, **options: Any) -> RapportGraphQL:
+def graphql_app(
+    *,
+    graphiql: bool = True,
+    policy: ApiPolicy | None = None,
+    allowed_origins: Sequence[str] = (),
+    **options: Any,
+) -> RapportGraphQL:
+    """The endpoint enforcing ``policy``; pages on ``allowed_origins`` may open WebSockets."""
     return RapportGraphQL(
-        schema,
+        build_schema(policy=policy),
         graphql_ide="graphiql" if graphiql else None,
         allow_queries_via_get=True,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        allowed_origins=allowed_origins,
         **options,
     )

@@ -27,6 +27,7 @@ from gql.mutations.sales import SalesMutations
 from gql.mutations.staff import StaffMutations
 from gql.mutations.workflows import WorkflowMutations, WorkflowQuery
 from gql.queries import Query as ListQuery
+from gql.security.policy import ApiPolicy, security_extensions
 from gql.types.customers import Organization, Person
 from gql.types.sales import Stage, StageChange
 
@@ -74,20 +75,24 @@ Mutation = merge_types(
 )
 
 
-def build_schema(*, fast_resolvers: bool = True) -> RapportSchema:
-    """The API's schema; ``fast_resolvers=False`` keeps Strawberry's own resolvers everywhere
-    (the reference the fast path is tested against)."""
+def build_schema(*, fast_resolvers: bool = True, policy: ApiPolicy | None = None) -> RapportSchema:
+    """The API's schema enforcing ``policy`` (development's by default); ``fast_resolvers=False``
+    keeps Strawberry's own resolvers everywhere (the reference the fast path is tested against)."""
+    policy = policy or ApiPolicy()
     built = RapportSchema(
         query=Query,
         mutation=Mutation,
         types=[Person, Organization, Stage, StageChange, *ERROR_TYPES],
-        # Clients send the same few documents over and over: parse and validate each once.
         extensions=[
             PublicErrors,
+            *security_extensions(policy),
+            # Clients send the same few documents over and over: parse and validate each once.
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
         ],
-        config=StrawberryConfig(relay_max_results=100),
+        config=StrawberryConfig(
+            relay_max_results=100, disable_field_suggestions=not policy.field_suggestions
+        ),
     )
     if fast_resolvers:
         install_fast_resolvers(built)

@@ -1,0 +1,177 @@
+"""Rate limits per principal: a token bucket per key in Redis, shared by every API replica.
+
+Each request to a limited path takes one token from its key's bucket; a bucket holds at most
+``burst`` tokens and refills at ``rate`` tokens a second. An empty bucket answers 429 with
+``Retry-After`` (seconds until a token is back) before GraphQL sees the request. The refill and
+the take are one Lua script (atomic, on Redis's clock), so replicas never race or disagree.
+
+Who is a "principal": ``principal_or_client_address`` keys on ``scope["state"]["principal"]``
+when something in front of this middleware put a stable identifier there (authentication does:
+e.g. ``"user:42"`` or ``"apikey:7"``), else on the client address. Pass another ``key``
+function to ``RateLimitMiddleware`` for other rules.
+
+When Redis is unreachable the limiter fails open: requests pass, a warning is logged once per
+outage, and Redis is not retried for ``RETRY_REDIS_AFTER`` seconds so an outage adds no latency.
+A CRM that stops answering its users because a limiter's store is down is worse than a few
+minutes without limits; ``/readyz`` reports the outage meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass
+
+import orjson
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocketClose
+
+log = logging.getLogger("rapport.rate_limit")
+
+RETRY_REDIS_AFTER = 5.0
+
+# KEYS[1] bucket; ARGV rate (tokens/s), burst. Returns {allowed, retry_after, tokens left}
+# as strings: Redis truncates Lua numbers to integers.
+_TAKE_TOKEN = """
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local bucket = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(bucket[1]) or burst
+local at = tonumber(bucket[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
+local allowed = 0
+local retry_after = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  allowed = 1
+else
+  retry_after = (1 - tokens) / rate
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
+return {allowed, tostring(retry_after), tostring(tokens)}
+"""
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    retry_after: float
+    remaining: float
+
+
+class TokenBucket:
+    """``take(key)``: one token from ``key``'s bucket of ``burst`` tokens refilled at ``rate``/s."""
+
+    def __init__(
+        self, redis: Redis, *, rate: float, burst: int, prefix: str = "rapport:rate:"
+    ) -> None:
+        if rate <= 0 or burst < 1:
+            raise ValueError("a token bucket needs rate > 0 and burst >= 1")
+        self.rate = rate
+        self.burst = burst
+        self.prefix = prefix
+        self._script = redis.register_script(_TAKE_TOKEN)
+
+    async def take(self, key: str) -> Decision:
+        allowed, retry_after, remaining = await self._script(
+            keys=[self.prefix + key], args=[self.rate, self.burst]
+        )
+        return Decision(
+            allowed=bool(int(allowed)),
+            retry_after=float(retry_after),
+            remaining=float(remaining),
+        )
+
+
+RateLimitKey = Callable[[HTTPConnection], Awaitable[str]]
+
+
+async def principal_or_client_address(connection: HTTPConnection) -> str:
+    """The authenticated principal's id if one was set on the request, else the client address."""
+    principal = (connection.scope.get("state") or {}).get("principal")
+    if principal is not None:
+        return f"principal:{principal}"
+    client = connection.client
+    return f"address:{client.host if client else 'unknown'}"
+
+
+class RateLimitMiddleware:
+    """Answers 429 (HTTP) or closes with 1013 "try again later" (WebSocket) when over the limit."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        bucket: TokenBucket,
+        key: RateLimitKey = principal_or_client_address,
+        paths: Collection[str] = ("/graphql",),
+    ) -> None:
+        self.app = app
+        self.bucket = bucket
+        self.key = key
+        self.paths = frozenset(paths)
+        self._redis_down = False
+        self._retry_redis_at = 0.0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or scope["path"] not in self.paths:
+            await self.app(scope, receive, send)
+            return
+        decision = await self._decide(await self.key(HTTPConnection(scope)))
+        if decision is None or decision.allowed:
+            await self.app(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await WebSocketClose(code=1013, reason="rate limited")(scope, receive, send)
+        else:
+            await _too_many_requests(decision, send)
+
+    async def _decide(self, key: str) -> Decision | None:
+        """The bucket's decision, or None (let the request through) while Redis is down."""
+        if time.monotonic() < self._retry_redis_at:
+            return None
+        try:
+            decision = await self.bucket.take(key)
+        except (RedisError, OSError) as error:
+            if not self._redis_down:
+                log.warning("rate limiting suspended, Redis unreachable: %s", error)
+            self._redis_down = True
+            self._retry_redis_at = time.monotonic() + RETRY_REDIS_AFTER
+            return None
+        if self._redis_down:
+            log.warning("rate limiting resumed, Redis answers again")
+            self._redis_down = False
+        return decision
+
+
+async def _too_many_requests(decision: Decision, send: Send) -> None:
+    retry_after = max(1, math.ceil(decision.retry_after))
+    body = orjson.dumps(
+        {
+            "errors": [
+                {
+                    "message": f"Too many requests; retry after {retry_after} s",
+                    "extensions": {"code": "RATE_LIMITED", "retryAfter": retry_after},
+                }
+            ]
+        }
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 429,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"retry-after", str(retry_after).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
