@@ -45,7 +45,7 @@ def test_introspection_is_refused(client: httpx.Client) -> None:
         "{ customerz { totalCount } }",
         "{ customers(fisrt: 1) { totalCount } }",
         "{ customers(orderBy: [{field: UPDATED_ATT}]) { totalCount } }",
-        "{ people(filter: {displayNam: {eq: \"x\"}}) { totalCount } }",
+        '{ people(filter: {displayNam: {eq: "x"}}) { totalCount } }',
     ],
     ids=["field", "argument", "enum value", "input field"],
 )
@@ -174,4 +174,5 @@ def test_every_response_has_a_request_id(client: httpx.Client) -> None:
     assert own.headers["x-request-id"] == "trace-42"
     assert forged.headers["x-request-id"] not in ("not an id; 2", "")
     ids = {response.headers["x-request-id"] for response in fresh}
-    assert len(ids) == 3 and all(len(request_id) == 32 for request_id in ids)
+    assert len(ids) == 3
+    assert all(len(request_id) == 32 for request_id in ids)
