@@ -109,8 +109,8 @@ def public_error(
             path=error.path,
             extensions=extensions,
         )
-    if isinstance(original, GraphQLError):
-        return error
+    if isinstance(original, GraphQLError) and not _is_variable_error(error):
+        return error  # raised on purpose, already public
     if not is_internal(error):
         return _request_error(error, suggestions=suggestions)
     return GraphQLError(
