@@ -28,8 +28,9 @@ import orjson
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from starlette.requests import HTTPConnection
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
-from starlette.websockets import WebSocketClose
+from starlette.websockets import WebSocket, WebSocketClose
 
 log = logging.getLogger("rapport.rate_limit")
 
@@ -104,7 +105,8 @@ async def principal_or_client_address(connection: HTTPConnection) -> str:
 
 
 class RateLimitMiddleware:
-    """Answers 429 (HTTP) or closes with 1013 "try again later" (WebSocket) when over the limit."""
+    """Answers 429 with Retry-After when over the limit, to WebSocket handshakes too where the
+    server can (uvicorn can), else closes them with 1013 "try again later"."""
 
     def __init__(
         self,
@@ -128,10 +130,14 @@ class RateLimitMiddleware:
         decision = await self._decide(await self.key(HTTPConnection(scope)))
         if decision is None or decision.allowed:
             await self.app(scope, receive, send)
-        elif scope["type"] == "websocket":
-            await WebSocketClose(code=1013, reason="rate limited")(scope, receive, send)
+            return
+        refusal = _too_many_requests(decision)
+        if scope["type"] == "http":
+            await refusal(scope, receive, send)
+        elif "websocket.http.response" in scope.get("extensions", {}):
+            await WebSocket(scope, receive, send).send_denial_response(refusal)
         else:
-            await _too_many_requests(decision, send)
+            await WebSocketClose(code=1013, reason="rate limited")(scope, receive, send)
 
     async def _decide(self, key: str) -> Decision | None:
         """The bucket's decision, or None (let the request through) while Redis is down."""
@@ -151,27 +157,19 @@ class RateLimitMiddleware:
         return decision
 
 
-async def _too_many_requests(decision: Decision, send: Send) -> None:
+def _too_many_requests(decision: Decision) -> Response:
     retry_after = max(1, math.ceil(decision.retry_after))
-    body = orjson.dumps(
-        {
-            "errors": [
-                {
-                    "message": f"Too many requests; retry after {retry_after} s",
-                    "extensions": {"code": "RATE_LIMITED", "retryAfter": retry_after},
-                }
-            ]
-        }
+    body = {
+        "errors": [
+            {
+                "message": f"Too many requests; retry after {retry_after} s",
+                "extensions": {"code": "RATE_LIMITED", "retryAfter": retry_after},
+            }
+        ]
+    }
+    return Response(
+        orjson.dumps(body),
+        status_code=429,
+        media_type="application/json",
+        headers={"Retry-After": str(retry_after)},
     )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 429,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"retry-after", str(retry_after).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

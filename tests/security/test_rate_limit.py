@@ -11,6 +11,8 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 from starlette.requests import HTTPConnection
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
 
 from app.settings import Settings
 from gql.security.rate_limit import TokenBucket, principal_or_client_address
@@ -29,7 +31,9 @@ async def redis(redis_url: str) -> AsyncIterator[Redis]:
         await client.aclose()
 
 
-def test_429_with_retry_after_then_recovery(db_url: str, redis_url: str) -> None:
+def test_429_with_retry_after_then_recovery(  # HTTP and WebSocket handshakes alike
+    db_url: str, redis_url: str
+) -> None:
     limits = {"RAPPORT_RATE_LIMIT_PER_SECOND": "2", "RAPPORT_RATE_LIMIT_BURST": "3"}
     with (
         run_live_server(db_url, RAPPORT_ENV="production", REDIS_URL=redis_url, **limits) as url,
@@ -47,6 +51,10 @@ def test_429_with_retry_after_then_recovery(db_url: str, redis_url: str) -> None
             "retryAfter": 1,
         }
         assert probes == 200  # probes are not limited
+        with pytest.raises(InvalidStatus) as handshake:
+            connect(url.replace("http://", "ws://") + "/graphql")
+        assert handshake.value.response.status_code == 429
+        assert handshake.value.response.headers["retry-after"] == "1"
         time.sleep(int(refused.headers["retry-after"]))
         recovered = client.post("/graphql", json=QUERY)
         assert recovered.status_code == 200
