@@ -1,10 +1,14 @@
 """The GraphQL endpoint as an ASGI app (HTTP and WebSocket on the same path).
 
-Transport rules on top of Strawberry's view: a mutation over GET is 405 with ``Allow: POST``
-(GraphQL-over-HTTP; Strawberry answers 400), refusals of the request itself (bad JSON, a
-batch: batching is off) are GraphQL-shaped JSON with a code rather than plain text, and errors
-are masked once more as they leave (see ``gql.errors``). WebSocket handshakes from a page on an
-origin that is not allowed are refused by Strawberry's origin check (403).
+Transport rules on top of Strawberry's view, from GraphQL-over-HTTP: a client accepting
+``application/graphql-response+json`` gets that media type, and a request refused before
+execution (parse, validation, variables, limits) is then 400 without ``data``
+(``application/json`` keeps 200, as the specification requires for legacy clients); a
+mutation over GET is 405 with ``Allow: POST`` (Strawberry answers 400). Refusals of the
+request itself (bad JSON, a batch: batching is off) are GraphQL-shaped JSON with a code rather
+than plain text, and errors are masked once more as they leave (see ``gql.errors``). WebSocket
+handshakes from a page on an origin that is not allowed are refused by Strawberry's origin
+check (403).
 """
 
 from __future__ import annotations
@@ -30,7 +34,18 @@ from gql.schema import RapportSchema, build_schema
 from gql.security.policy import ApiPolicy
 from gql.security.request_id import request_id_of
 
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 _HTTP_ERROR_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+
+def _accepts_graphql_response(request: Request) -> bool:
+    return GRAPHQL_RESPONSE_JSON in request.headers.get("accept", "")
+
+
+def _is_request_error(result: ExecutionResult) -> bool:
+    """Refused before execution (parse, validation, variables, limits): no error has a path."""
+    errors = result.errors or []
+    return result.data is None and bool(errors) and all(error.path is None for error in errors)
 
 
 class GetMutationError(HTTPException):
@@ -79,7 +94,7 @@ class RapportGraphQL(GraphQL[Context, None]):
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
         try:
-            return await super().execute_single(
+            result = await super().execute_single(
                 request=request,
                 request_adapter=request_adapter,
                 sub_response=sub_response,
@@ -91,6 +106,11 @@ class RapportGraphQL(GraphQL[Context, None]):
             if isinstance(error.__cause__, InvalidOperationTypeError):
                 raise GetMutationError(error.reason) from error
             raise
+        if _accepts_graphql_response(request):
+            sub_response.headers["content-type"] = GRAPHQL_RESPONSE_JSON
+            if _is_request_error(result):
+                sub_response.status_code = 400
+        return result
 
     async def process_result(
         self, request: Request, result: ExecutionResult
@@ -100,7 +120,27 @@ class RapportGraphQL(GraphQL[Context, None]):
             result.errors = public_errors(
                 result.errors, request_id_of(request), suggestions=suggestions
             )
-        return await super().process_result(request, result)
+        processed = await super().process_result(request, result)
+        if _accepts_graphql_response(request) and _is_request_error(result):
+            processed.pop("data", None)  # the media type's mark of a request that never ran
+        return processed
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        # Strawberry's, except that the media type negotiated in execute_single wins.
+        response = Response(
+            self.encode_json(response_data),
+            status_code=sub_response.status_code or 200,
+            media_type=sub_response.headers.get("content-type", "application/json"),
+        )
+        response.headers.raw.extend(
+            (name, value) for name, value in sub_response.headers.raw if name != b"content-type"
+        )
+        response.background = sub_response.background
+        return response
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None = None

@@ -176,3 +176,23 @@ def test_every_response_has_a_request_id(client: httpx.Client) -> None:
     ids = {response.headers["x-request-id"] for response in fresh}
     assert len(ids) == 3
     assert all(len(request_id) == 32 for request_id in ids)
+
+
+def test_refusals_are_400_for_clients_of_the_graphql_response_media_type(
+    client: httpx.Client,
+) -> None:
+    accept = {"Accept": "application/graphql-response+json, application/json;q=0.9"}
+
+    refused = client.post("/graphql", json={"query": COST_EXPLOSION}, headers=accept)
+    field_error = client.post(
+        "/graphql", json={"query": "{ tasks(first: 1000) { totalCount } }"}, headers=accept
+    )
+
+    assert refused.status_code == 400
+    assert refused.headers["content-type"] == "application/graphql-response+json"
+    assert "data" not in refused.json()
+    assert refused.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert field_error.status_code == 200  # it ran: a field failed, with a typed error
+    assert field_error.json()["data"] is None
+    assert field_error.json()["errors"][0]["extensions"]["code"] == "PAGE_SIZE_OUT_OF_RANGE"
+    assert_still_serving(client)
