@@ -22,6 +22,8 @@ from tortoise.connection import get_connection
 from app.settings import Settings
 from domain.persistence.db import close_database, open_database
 from gql.http import graphql_app
+from gql.security.limits import QueryLimits
+from gql.security.policy import DEVELOPMENT_LIMITS, PRODUCTION_LIMITS, ApiPolicy
 from gql.security.rate_limit import (
     RateLimitKey,
     RateLimitMiddleware,
@@ -46,6 +48,27 @@ async def _check_redis(redis_url: str) -> None:
         await client.ping()
     finally:
         await client.aclose()
+
+
+def api_policy(settings: Settings) -> ApiPolicy:
+    """The environment's query limits, overridden one by one by settings; production also
+    hides the schema (no introspection, no "Did you mean ...?" suggestions)."""
+    defaults = PRODUCTION_LIMITS if settings.is_production else DEVELOPMENT_LIMITS
+    limits = QueryLimits(
+        max_depth=settings.max_query_depth or defaults.max_depth,
+        max_aliases=(
+            defaults.max_aliases
+            if settings.max_query_aliases is None
+            else settings.max_query_aliases
+        ),
+        max_tokens=settings.max_query_tokens or defaults.max_tokens,
+        max_cost=settings.max_query_cost or defaults.max_cost,
+    )
+    return ApiPolicy(
+        limits=limits,
+        introspection=not settings.is_production,
+        field_suggestions=not settings.is_production,
+    )
 
 
 async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
@@ -108,7 +131,7 @@ def create_app(
     settings = settings or Settings()
     gql_app = graphql_app(
         graphiql=not settings.is_production,
-        policy=settings.api_policy,
+        policy=api_policy(settings),
         allowed_origins=settings.allowed_origins,
     )
     # Short timeouts: the limiter fails open, and must not make requests wait on a dead Redis.

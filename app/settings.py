@@ -9,8 +9,6 @@ from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.persistence.config import DEFAULT_DATABASE_URL
-from gql.security.limits import QueryLimits
-from gql.security.policy import DEVELOPMENT_LIMITS, PRODUCTION_LIMITS, ApiPolicy
 
 #: Production's rate limit per principal: a sustained 10 requests a second, bursts of 60.
 PRODUCTION_RATE_PER_SECOND = 10.0
@@ -58,7 +56,7 @@ class Settings(BaseSettings):
     )
     log_level: str = Field(default="info", validation_alias=AliasChoices("log_level", "LOG_LEVEL"))
 
-    # Query limits: unset means the environment's default (``gql.security.policy``).
+    # Query limits: unset means the environment's default (``app.main.api_policy``).
     max_query_depth: int | None = Field(
         default=None,
         gt=0,
@@ -110,27 +108,6 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.env == "production"
-
-    @property
-    def query_limits(self) -> QueryLimits:
-        defaults = PRODUCTION_LIMITS if self.is_production else DEVELOPMENT_LIMITS
-        return QueryLimits(
-            max_depth=self.max_query_depth or defaults.max_depth,
-            max_aliases=(
-                defaults.max_aliases if self.max_query_aliases is None else self.max_query_aliases
-            ),
-            max_tokens=self.max_query_tokens or defaults.max_tokens,
-            max_cost=self.max_query_cost or defaults.max_cost,
-        )
-
-    @property
-    def api_policy(self) -> ApiPolicy:
-        """Production hides the schema: no introspection, no "Did you mean ...?" suggestions."""
-        return ApiPolicy(
-            limits=self.query_limits,
-            introspection=not self.is_production,
-            field_suggestions=not self.is_production,
-        )
 
     @property
     def allowed_origins(self) -> tuple[str, ...]:
