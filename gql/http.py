@@ -76,7 +76,9 @@ class RapportGraphQL(GraphQL[Context, None]):
     def _refusal(self, error: HTTPException) -> Response:
         code = _HTTP_ERROR_CODES.get(error.status_code, "BAD_REQUEST")
         body = {"errors": [{"message": error.reason, "extensions": {"code": code}}]}
-        headers = {"Allow": "POST"} if isinstance(error, GetMutationError) else None
+        headers = None
+        if error.status_code == 405:
+            headers = {"Allow": "POST" if isinstance(error, GetMutationError) else "GET, POST"}
         return Response(
             self.encode_json(body),
             status_code=error.status_code,

@@ -118,6 +118,9 @@ def test_mutation_over_get_is_405(client: httpx.Client) -> None:
     assert response.json()["errors"][0]["extensions"] == {"code": "METHOD_NOT_ALLOWED"}
     query = client.get("/graphql", params={"query": "{ teams(first: 5) { totalCount } }"})
     assert query.json() == {"data": {"teams": {"totalCount": 0}}}
+    put = client.put("/graphql", json={"query": mutation})
+    assert put.status_code == 405
+    assert put.headers["allow"] == "GET, POST"
     assert_still_serving(client)
 
 
