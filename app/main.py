@@ -41,8 +41,6 @@ async def _check_database() -> None:
 
 
 async def _check_redis(redis_url: str) -> None:
-    from redis.asyncio import Redis
-
     client = Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=2)
     try:
         await client.ping()
