@@ -14,6 +14,7 @@ from domain.persistence.models.automation import (
 from domain.persistence.models.customers import AttributeDefinition, Customer, Relationship
 from domain.persistence.models.sales import Opportunity, Pipeline, Stage, StageChange
 from domain.persistence.models.staff import Team, User
+from domain.persistence.models.tickets import Ticket, TicketComment
 
 __models__ = [
     Team,
@@ -27,6 +28,8 @@ __models__ = [
     StageChange,
     Interaction,
     Task,
+    Ticket,
+    TicketComment,
     AuditEntry,
     DomainEvent,
     Workflow,
@@ -52,6 +55,8 @@ __all__ = [
     "StageChange",
     "Task",
     "Team",
+    "Ticket",
+    "TicketComment",
     "Timer",
     "User",
     "WebhookDelivery",
