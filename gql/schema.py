@@ -25,6 +25,7 @@ from gql.mutations.relationships import RelationshipMutations
 from gql.mutations.results import ERROR_TYPES
 from gql.mutations.sales import SalesMutations
 from gql.mutations.staff import StaffMutations
+from gql.mutations.tickets import TicketMutations
 from gql.mutations.workflows import WorkflowMutations, WorkflowQuery
 from gql.queries import Query as ListQuery
 from gql.types.customers import Organization, Person
@@ -69,6 +70,7 @@ Mutation = merge_types(
         ActivityMutations,
         SalesMutations,
         StaffMutations,
+        TicketMutations,
         WorkflowMutations,
     ),
 )
