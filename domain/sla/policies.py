@@ -58,6 +58,7 @@ class PolicyBook:
 
     policies: tuple[Policy, ...] = ()
     version: int = 0
+    calendars: Mapping[str, BusinessCalendar] = field(default_factory=dict)
     _by_key: dict[str, Policy] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -89,7 +90,7 @@ class PolicyBook:
         for key, spec in (data.get("calendars") or {}).items():
             calendars[key] = BusinessCalendar.from_data(key, spec)
         policies = [_policy(item, calendars) for item in data.get("policies") or []]
-        return cls(tuple(policies), version)
+        return cls(tuple(policies), version, calendars)
 
 
 def _policy(item: Mapping[str, Any], calendars: Mapping[str, BusinessCalendar]) -> Policy:

@@ -12,6 +12,7 @@ from tortoise.transactions import in_transaction
 
 from domain.persistence.models import Ticket, TicketComment
 from domain.recording import record, utcnow
+from domain.sla import tracking as sla
 from domain.text import decode_tags
 from domain.tickets import rules
 from domain.tickets.lifecycle import active_user, create_ticket, get_ticket, set_status
@@ -65,6 +66,7 @@ async def reply_to_ticket(
             "ticket.agent_replied",
             {"customerId": ticket.customer_id, "commentId": comment.id, "authorId": author_id},
         )
+        await sla.agent_replied(ticket, comment.created_at)
         if target is not None and target != ticket.status:
             await set_status(ticket, target, actor=actor, at=comment.created_at)
     return comment
@@ -138,4 +140,6 @@ async def add_customer_message(ticket_id: int, *, body: str, actor: str) -> Cust
         )
         if ticket.status in ("SOLVED", "PENDING"):
             await set_status(ticket, "OPEN", actor=actor, at=comment.created_at)
+        # After the reopen, so the message starts a reply clock on the reopened ticket.
+        await sla.customer_replied(ticket, comment.created_at)
     return CustomerMessage(ticket, comment, reopened=reopen, follow_up=False)

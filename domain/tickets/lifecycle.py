@@ -15,6 +15,7 @@ from domain.customers.services import get_customer
 from domain.errors import NotFound, ValidationFailed
 from domain.persistence.models import Team, Ticket, TicketComment, User
 from domain.recording import Changes, record, to_json, utcnow
+from domain.sla import tracking as sla
 from domain.text import encode_tags, fold_required, normalize_tag
 from domain.tickets import rules
 
@@ -113,6 +114,7 @@ async def create_ticket(
                 created_by=actor,
                 updated_by=actor,
             )
+        await sla.ticket_opened(ticket, ticket.created_at)
         changes: Changes = {
             "subject": [None, clean_subject],
             "status": [None, "NEW"],
@@ -166,6 +168,7 @@ async def set_status(ticket: Ticket, target: str, *, actor: str, at: dt.datetime
     await ticket.save(
         update_fields=["status", "solved_at", "closed_at", "updated_by", "updated_at"]
     )
+    await sla.status_changed(ticket, at)
     after = {
         "status": target,
         "solved_at": to_json(ticket.solved_at),
@@ -208,6 +211,8 @@ async def _update(ticket: Ticket, values: dict[str, Any], *, action: str, actor:
         setattr(ticket, key, value)
     ticket.updated_by = actor
     await ticket.save(update_fields=[*changes, "updated_by", "updated_at"])
+    if changes.keys() & {"priority", "tags", "customer_id"}:
+        await sla.reevaluate(ticket, utcnow())  # the policy may change; elapsed time is kept
     await record(
         actor,
         action,
@@ -272,13 +277,19 @@ async def set_ticket_tags(ticket_id: int, tags: list[str], *, actor: str) -> Tic
     return ticket
 
 
-async def escalate_ticket(ticket_id: int, *, level: int, actor: str) -> Ticket:
-    """Raise the escalation level to ``level``; never lowers it (a replayed step is a no-op)."""
+async def escalate_ticket(
+    ticket_id: int, *, level: int, assignee_id: int | None = None, actor: str
+) -> Ticket:
+    """Raise the escalation level to ``level`` and, when given, hand the ticket to
+    ``assignee_id`` (who it is escalated to). The level is never lowered, so a replayed or
+    out-of-order escalation step changes nothing."""
     if level < 1:
         raise ValidationFailed("level", "the escalation level starts at 1", "OUT_OF_RANGE")
     ticket = await get_ticket(ticket_id)
-    if level <= ticket.escalation_level:
-        return ticket
+    values: dict[str, Any] = {"escalation_level": max(level, ticket.escalation_level)}
+    if assignee_id is not None:
+        await active_user(assignee_id, "assigneeId")
+        values["assignee_id"] = assignee_id
     async with in_transaction():
-        await _update(ticket, {"escalation_level": level}, action="ticket.escalate", actor=actor)
+        await _update(ticket, values, action="ticket.escalate", actor=actor)
     return ticket

@@ -13,6 +13,7 @@ from domain.persistence.models.automation import (
 )
 from domain.persistence.models.customers import AttributeDefinition, Customer, Relationship
 from domain.persistence.models.sales import Opportunity, Pipeline, Stage, StageChange
+from domain.persistence.models.sla import SlaEvent, SlaMetric, SlaPolicySet, SlaSheet
 from domain.persistence.models.staff import Team, User
 from domain.persistence.models.tickets import Ticket, TicketComment
 
@@ -30,6 +31,10 @@ __models__ = [
     Task,
     Ticket,
     TicketComment,
+    SlaPolicySet,
+    SlaSheet,
+    SlaMetric,
+    SlaEvent,
     AuditEntry,
     DomainEvent,
     Workflow,
@@ -55,6 +60,10 @@ __all__ = [
     "StageChange",
     "Task",
     "Team",
+    "SlaEvent",
+    "SlaMetric",
+    "SlaPolicySet",
+    "SlaSheet",
     "Ticket",
     "TicketComment",
     "Timer",
