@@ -45,7 +45,7 @@ async def on_timer(timer: m.Timer) -> None:
 
 
 async def _event_data(event: m.DomainEvent) -> tuple[dict[str, Any], dict[str, int]]:
-    """The event as CEL sees it, and the subjects it is about (customer, opportunity)."""
+    """The event as CEL sees it, and the subjects it is about (customer, opportunity, ticket)."""
     data: dict[str, Any] = {
         "type": event.type,
         "occurredAt": event.occurred_at,
@@ -92,6 +92,18 @@ async def _event_data(event: m.DomainEvent) -> tuple[dict[str, Any], dict[str, i
                 "name": deal.name,
                 "status": deal.status,
                 "amount": str(deal.amount),
+            }
+    elif kind == "ticket":
+        ticket = await m.Ticket.get_or_none(id=event.subject_id)
+        if ticket is not None:
+            subjects["customer"] = ticket.customer_id
+            subjects["ticket"] = ticket.id
+            data["ticket"] = {
+                "id": ticket.id,
+                "subject": ticket.subject,
+                "status": ticket.status,
+                "priority": ticket.priority,
+                "escalationLevel": ticket.escalation_level,
             }
     if "customer" in subjects and kind != "customer":
         customer = await m.Customer.get_or_none(id=subjects["customer"])
