@@ -200,6 +200,8 @@ async def _deploy_bundled(settings: Settings) -> None:
         await close_database()
     for item in result.deployed:
         console.print(f"workflow {item.key} v{item.version}")
+    if result.sla_policies is not None:
+        console.print(f"sla policies v{result.sla_policies[0]}")
 
 
 @contextlib.contextmanager
@@ -333,6 +335,9 @@ def workflows_deploy(
         raise typer.Exit(1)
     for item in result.deployed:
         typer.echo(f"{item.key} v{item.version} ({'new' if item.created else 'unchanged'})")
+    if result.sla_policies is not None:
+        number, created = result.sla_policies
+        typer.echo(f"sla-policies v{number} ({'new' if created else 'unchanged'})")
 
 
 @cli.command()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from functools import lru_cache
 
 from domain.calendars import ALWAYS, BUILTIN_CALENDARS, BusinessCalendar
@@ -34,3 +36,19 @@ def calendar_of(book: PolicyBook, key: str) -> BusinessCalendar:
 @lru_cache(maxsize=16)
 def _builtin(key: str) -> BusinessCalendar:
     return BUILTIN_CALENDARS.get(key, ALWAYS)
+
+
+async def store_policy_set(
+    definition: dict[str, object], source: dict[str, str], *, actor: str
+) -> tuple[int, bool]:
+    """Store ``definition`` as the policy set in force, unless it already is; returns its
+    version number and whether it is new. Call inside the deploy's transaction."""
+    digest = hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()
+    latest = await SlaPolicySet.all().order_by("-number").first()
+    if latest is not None and latest.content_hash == digest:
+        return latest.number, False
+    number = (latest.number if latest is not None else 0) + 1
+    await SlaPolicySet.create(
+        number=number, content_hash=digest, definition=definition, source=source, created_by=actor
+    )
+    return number, True

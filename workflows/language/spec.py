@@ -244,7 +244,8 @@ class SlaPolicy(Model):
     applies_when: PolicyCel
     calendar: Slug | None = None
     targets: dict[Priority, SlaTargets]
-    pause_when_status: list[Annotated[str, Field(pattern=r"^[A-Z][A-Z_]*$")]] = []
+    # SOLVED and CLOSED stop the resolution clock for good; they cannot pause it.
+    pause_when_status: list[Literal["NEW", "OPEN", "PENDING", "ON_HOLD"]] = []
     warn_at: Annotated[str | int, AfterValidator(_percent)] = "75%"
 
 

@@ -16,8 +16,10 @@ from tortoise.transactions import in_transaction
 
 from domain.persistence import models as m
 from domain.recording import record, utcnow
+from domain.sla.book import store_policy_set
+from workflows.language.durations import parse_business_duration
 from workflows.language.source import Problem
-from workflows.language.spec import Workflow
+from workflows.language.spec import Bundle, SlaPolicy, Workflow
 from workflows.language.validate import Definitions, load_document, validate_texts
 from workflows.runtime import schedules
 
@@ -33,6 +35,9 @@ class Deployed:
 class DeployResult:
     problems: list[Problem] = field(default_factory=list)
     deployed: list[Deployed] = field(default_factory=list)
+    # The SLA policy set, when the files define ``sla_policies``: its version number and
+    # whether it is new.
+    sla_policies: tuple[int, bool] | None = None
 
 
 def _workflow_key(name: str, text: str) -> str | None:
@@ -49,7 +54,10 @@ async def deploy_texts(texts: dict[str, str], *, actor: str) -> DeployResult:
     keys = {name: _workflow_key(name, text) for name, text in texts.items()}
     bundles = {name: text for name, text in texts.items() if keys[name] is None}
     result = DeployResult()
+    policy_set = sla_policy_set(texts, definitions)
     async with in_transaction():
+        if policy_set is not None:
+            result.sla_policies = await store_policy_set(policy_set, bundles, actor=actor)
         for name, text in texts.items():
             key = keys[name]
             if key is None:
@@ -87,6 +95,44 @@ async def deploy_texts(texts: dict[str, str], *, actor: str) -> DeployResult:
             )
             result.deployed.append(Deployed(key, number, created=True))
     return result
+
+
+def sla_policy_set(texts: dict[str, str], definitions: Definitions) -> dict[str, Any] | None:
+    """The policies the files define, in file order then list order (the order they are tried
+    in), with every calendar known, as the domain stores them; None when no file has any."""
+    policies: list[SlaPolicy] = []
+    for name, text in texts.items():
+        model = load_document(name, text).model
+        if isinstance(model, Bundle):
+            policies += model.sla_policies
+    if not policies:
+        return None
+    return {
+        "calendars": dict(definitions.calendars),
+        "policies": [_policy_data(policy) for policy in policies],
+    }
+
+
+def _policy_data(policy: SlaPolicy) -> dict[str, Any]:
+    targets: dict[str, dict[str, Any]] = {}
+    for priority, target in policy.targets.items():
+        entry: dict[str, Any] = {
+            metric: int(parse_business_duration(value).total_seconds()) // 60
+            for metric in ("first_reply", "next_reply", "resolution")
+            if (value := getattr(target, metric)) is not None
+        }
+        if target.calendar is not None:
+            entry["calendar"] = target.calendar
+        targets[priority] = entry
+    warn = policy.warn_at
+    return {
+        "key": policy.key,
+        "applies_when": policy.applies_when,
+        "calendar": policy.calendar,
+        "targets": targets,
+        "pause_when_status": list(policy.pause_when_status),
+        "warn_at": int(str(warn).strip().removesuffix("%")),
+    }
 
 
 @lru_cache(maxsize=256)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from domain.persistence import models as m
+from domain.sla import tracking as sla
 from workflows.engine import EventArrived, TimerFired
 from workflows.language.spec import EventTrigger, ScheduleTrigger
 from workflows.runtime import relay, schedules, timers
@@ -38,6 +39,9 @@ async def on_timer(timer: m.Timer) -> None:
     if timer.run_id is None:
         if timer.purpose == "schedule":
             await scheduled_tick(str((timer.payload or {}).get("workflow")), utcnow())
+        elif timer.purpose == sla.TIMER_PURPOSE:
+            # Never before the due instant, whatever this process's clock says.
+            await sla.tick(int(timer.payload["ticketId"]), max(utcnow(), timer.due_at))
         return
     run = await m.WorkflowRun.get_or_none(id=timer.run_id)
     if run is not None:

@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('number', fields.IntField(unique=True)),
-                ('content_hash', fields.CharField(unique=True, max_length=64)),
+                ('content_hash', fields.CharField(max_length=64)),
                 ('definition', fields.JSONField(encoder=JSON_DUMPS, decoder=loads)),
                 ('source', fields.JSONField(default=dict, encoder=JSON_DUMPS, decoder=loads)),
                 ('created_by', fields.CharField(default='system', max_length=120)),

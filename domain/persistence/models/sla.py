@@ -12,11 +12,12 @@ from domain.persistence.models.tickets import Ticket
 
 # One deployed set of SLA policies (with the calendars they use), as plain data the domain
 # reads back (domain.sla.policies.PolicyBook.from_data). The highest ``number`` is in force;
-# a deploy with unchanged content reuses its version.
+# a deploy of the content in force reuses its version; an older content deployed again is a
+# new version (the history keeps what was in force when).
 class SlaPolicySet(Model):
     id = fields.IntField(primary_key=True)
     number = fields.IntField(unique=True)
-    content_hash = fields.CharField(max_length=64, unique=True)
+    content_hash = fields.CharField(max_length=64)
     definition: Any = fields.JSONField()
     source: Any = fields.JSONField(default=dict)  # file name -> YAML text, as deployed
     created_by = fields.CharField(max_length=120, default="system")
