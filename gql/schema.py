@@ -28,6 +28,7 @@ from gql.mutations.staff import StaffMutations
 from gql.mutations.tickets import TicketMutations
 from gql.mutations.workflows import WorkflowMutations, WorkflowQuery
 from gql.queries import Query as ListQuery
+from gql.ticket_analytics import TicketAnalyticsQuery
 from gql.types.customers import Organization, Person
 from gql.types.sales import Stage, StageChange
 
@@ -59,7 +60,9 @@ class RapportSchema(strawberry.Schema):
         log_unexpected(errors, execution_context)
 
 
-Query = merge_types("Query", (ListQuery, AnalyticsQuery, AttributeQuery, WorkflowQuery))
+Query = merge_types(
+    "Query", (ListQuery, AnalyticsQuery, TicketAnalyticsQuery, AttributeQuery, WorkflowQuery)
+)
 Mutation = merge_types(
     "Mutation",
     (
