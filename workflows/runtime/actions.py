@@ -176,9 +176,16 @@ async def carry_out(
     subject: dict[str, Any],
     now: dt.datetime,
     enroll: Any,
+    event: dict[str, Any] | None = None,
 ) -> None:
-    """Apply ``commands`` in order, inside the caller's transaction."""
-    variables = {"subject": subject, "run": {"id": run.id, "startedAt": run.started_at}, "now": now}
+    """Apply ``commands`` in order, inside the caller's transaction; templates see ``event``,
+    the run's triggering (or last awaited) event, e.g. ``event.sla.dueAt``."""
+    variables = {
+        "subject": subject,
+        "event": event or {},
+        "run": {"id": run.id, "startedAt": run.started_at},
+        "now": now,
+    }
     for command in commands:
         actor = actor_of(run, command.step_id)
         if isinstance(command, cmd.RecordStep):
