@@ -23,7 +23,12 @@ from workflows.runtime.dispatch import utcnow
 Info = strawberry.Info[Context, None]
 MAX_PAGE = 100
 DEFAULT_PAGE = 50
-_SUBJECT_OF = {"Person": "customer", "Organization": "customer", "Opportunity": "opportunity"}
+_SUBJECT_OF = {
+    "Person": "customer",
+    "Organization": "customer",
+    "Opportunity": "opportunity",
+    "Ticket": "ticket",
+}
 
 
 # ---- queries ------------------------------------------------------------------------------
@@ -34,7 +39,7 @@ class WorkflowRunFilter:
     workflow_key: str | None = None
     state: list[WorkflowRunState] | None = None
     subject_id: strawberry.ID | None = strawberry.field(
-        default=None, description="A person, organization or opportunity."
+        default=None, description="A person, organization, opportunity or ticket."
     )
 
 

@@ -241,3 +241,37 @@ async def test_tickets_list_filters_and_customer_views(api: httpx.AsyncClient) -
         api, "{ customers(filter: {tickets: {some: {priority: {eq: LOW}}}}) { totalCount } }"
     )
     assert with_tickets["data"]["customers"]["totalCount"] == 1
+
+
+async def test_ticket_runs_show_and_enroll_by_ticket_id(api: httpx.AsyncClient) -> None:
+    from tests.integration.runtime.ticket_escalation import TEMPLATES
+    from workflows.runtime.deploy import deploy_texts
+
+    manual = (
+        "key: escalate-by-hand\nsubject: ticket\ntrigger: {manual: true}\n"
+        "steps:\n  - escalate: {level: 1}\n  - wait: 1h\n"
+    )
+    deployed = await deploy_texts({"w.yaml": manual, "t.yaml": TEMPLATES}, actor="t")
+    assert not deployed.problems
+    ids = await _setup()
+    tid = (await gql(api, CREATE, {"i": {"subject": "Sập mạng", "customerId": ids["person"]}}))[
+        "data"
+    ]["createTicket"]["ticket"]["id"]
+    enrolled = await gql(
+        api,
+        """mutation($key: String!, $subject: ID!) {
+          enrollInWorkflow(input: {key: $key, subjectId: $subject}) {
+            __typename ... on WorkflowRunSuccess { run { state } } } }""",
+        {"key": "escalate-by-hand", "subject": tid},
+    )
+    assert enrolled["data"]["enrollInWorkflow"]["__typename"] == "WorkflowRunSuccess"
+    runs = await gql(
+        api,
+        """query($id: ID!) { workflowRuns(filter: {subjectId: $id}) { edges { node {
+            subjectType subject { __typename ... on Ticket { subject } } } } } }""",
+        {"id": tid},
+    )
+    [edge] = runs["data"]["workflowRuns"]["edges"]
+    assert edge["node"]["subjectType"] == "ticket"
+    assert edge["node"]["subject"] == {"__typename": "Ticket", "subject": "Sập mạng"}
+    assert (await m.Ticket.get(subject="Sập mạng")).escalation_level == 1
