@@ -61,6 +61,8 @@ class TicketOrderField(Enum):
     STATUS = "status"
     ESCALATION_LEVEL = "escalationLevel"
     SOLVED_AT = "solvedAt"
+    # The agent queue: the next SLA deadline first (overdue ones before); no running clock last.
+    SLA_DUE_AT = "slaDueAt"
 
 
 @strawberry.enum

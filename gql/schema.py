@@ -28,6 +28,7 @@ from gql.mutations.staff import StaffMutations
 from gql.mutations.tickets import TicketMutations
 from gql.mutations.workflows import WorkflowMutations, WorkflowQuery
 from gql.queries import Query as ListQuery
+from gql.sla_analytics import SlaAnalyticsQuery
 from gql.ticket_analytics import TicketAnalyticsQuery
 from gql.types.customers import Organization, Person
 from gql.types.sales import Stage, StageChange
@@ -61,7 +62,15 @@ class RapportSchema(strawberry.Schema):
 
 
 Query = merge_types(
-    "Query", (ListQuery, AnalyticsQuery, TicketAnalyticsQuery, AttributeQuery, WorkflowQuery)
+    "Query",
+    (
+        ListQuery,
+        AnalyticsQuery,
+        TicketAnalyticsQuery,
+        SlaAnalyticsQuery,
+        AttributeQuery,
+        WorkflowQuery,
+    ),
 )
 Mutation = merge_types(
     "Mutation",

@@ -187,6 +187,10 @@ async def _write(
             await SlaMetric.filter(id=existing.id).update(**values)
         if previous is None or _plan(previous) != _plan(clock):
             await _replan_timers(ticket.id, clock)
+    due = next_due(after.clocks)
+    if due != ticket.sla_due_at:
+        await Ticket.filter(id=ticket.id).update(sla_due_at=due)
+        ticket.sla_due_at = due
     for change in changes:
         metric_row = stored.get((change.metric, change.cycle))
         if metric_row is None:  # a clock dropped by the same change
@@ -206,6 +210,13 @@ async def _write(
                 c for c in after.clocks if (c.metric, c.cycle) == (change.metric, change.cycle)
             )
             await emit(ACTOR, event, "Ticket", ticket.id, _payload(ticket, clock, change))
+
+
+def next_due(clocks: Iterable[Clock]) -> dt.datetime | None:
+    """The ticket's next deadline: the earliest due instant of its running clocks (a breached
+    one that still runs is the most overdue); None when none runs."""
+    dues = [c.due_at for c in clocks if c.running and c.due_at is not None]
+    return min(dues).astimezone(dt.UTC) if dues else None
 
 
 def _payload(ticket: Ticket, clock: Clock, change: Change) -> Mapping[str, Any]:
@@ -300,6 +311,7 @@ __all__ = [
     "agent_replied",
     "clock_of",
     "customer_replied",
+    "next_due",
     "reevaluate",
     "reevaluate_customer",
     "status_changed",

@@ -10,12 +10,14 @@ import strawberry
 from domain.persistence import models as m
 from domain.persistence.querying.spec import SortKey
 from domain.text import decode_tags
+from gql.context import Context
 from gql.entity_filters import TicketCommentFilter
 from gql.enums import TicketChannel, TicketPriority, TicketStatus
 from gql.fields import computed, to_many, to_one
 from gql.ordering import TicketCommentOrder
 from gql.pagination import Connection
 from gql.types.node import Record
+from gql.types.sla import SlaClock, ticket_sla
 from gql.types.staff import Team, User
 
 if TYPE_CHECKING:
@@ -35,6 +37,9 @@ class Ticket(Record):
     )
     solved_at: dt.datetime | None
     closed_at: dt.datetime | None
+    sla_due_at: dt.datetime | None = strawberry.field(
+        description="The next SLA deadline: the earliest due instant of the running clocks."
+    )
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
@@ -53,6 +58,12 @@ class Ticket(Record):
         "follow_up_of_id",
         description="The closed ticket this one continues (a customer wrote in again).",
     )
+
+    @strawberry.field(description="The SLA clocks: the latest instance of each metric.")
+    async def sla(
+        self, root: strawberry.Parent[m.Ticket], info: strawberry.Info[Context, None]
+    ) -> list[SlaClock]:
+        return await ticket_sla(info.context, root.id)
 
     comments: Connection[TicketComment] = to_many(
         "TicketComment",

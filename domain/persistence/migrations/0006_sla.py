@@ -82,4 +82,9 @@ class Migration(migrations.Migration):
             options={'table': 'sla_events', 'app': 'models', 'indexes': [Index(fields=['ticket_id', 'at'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
+        ops.AddField(
+            model_name='Ticket',
+            name='sla_due_at',
+            field=fields.DatetimeField(null=True, db_index=True, auto_now=False, auto_now_add=False),
+        ),
     ]

@@ -38,6 +38,9 @@ class Ticket(Record):
     tags = fields.CharField(max_length=2000, default="")
     solved_at = fields.DatetimeField(null=True)
     closed_at = fields.DatetimeField(null=True)
+    # The earliest due instant of the ticket's running SLA clocks (kept by domain.sla.tracking),
+    # so the agent queue sorts by time left in SQL; null when no clock runs.
+    sla_due_at = fields.DatetimeField(null=True, db_index=True)
 
     class Meta:
         table = "tickets"

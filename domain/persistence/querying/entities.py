@@ -234,6 +234,7 @@ ENTITIES: dict[str, EntitySpec] = {
             "tags": FieldSpec("tags", "tags"),
             "solvedAt": FieldSpec("solved_at", "datetime"),
             "closedAt": FieldSpec("closed_at", "datetime"),
+            "slaDueAt": FieldSpec("sla_due_at", "datetime"),
             "customerId": FieldSpec("customer_id", "id"),
             "assigneeId": FieldSpec("assignee_id", "id"),
             "teamId": FieldSpec("team_id", "id"),
