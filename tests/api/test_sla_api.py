@@ -245,3 +245,47 @@ async def test_sla_compliance_refuses_a_backward_window(api: httpx.AsyncClient) 
         api, COMPLIANCE, {"from": TO.isoformat(), "to": FROM.isoformat()}, expect_errors=True
     )
     assert "`to` must be after `from`" in body["errors"][0]["message"]
+
+
+# ---- deployWorkflow with sla_policies -------------------------------------------------------
+
+DEPLOY = """mutation($input: DeployWorkflowInput!) { deployWorkflow(input: $input) {
+  __typename
+  ... on DeployWorkflowSuccess { workflows { key } slaPolicies { version created } }
+  ... on WorkflowValidationError { code problems { file line column path message } }
+} }"""
+
+CONTRACT = """\
+sla_policies:
+  - key: acme-contract
+    applies_when: 'ticket.customer.attributes.contract == "acme"'
+    calendar: vn-office
+    targets: {HIGH: {first_reply: 2h, resolution: 8h}}
+  - key: everyone
+    applies_when: 'true'
+    targets: {HIGH: {first_reply: 8h}}
+"""
+
+
+async def test_policies_deploy_through_the_mutation_versioned(api: httpx.AsyncClient) -> None:
+    files = [{"name": "policies.yaml", "content": CONTRACT}]
+    first = (await gql(api, DEPLOY, {"input": {"files": files}}))["data"]["deployWorkflow"]
+    assert first == {
+        "__typename": "DeployWorkflowSuccess",
+        "workflows": [],
+        "slaPolicies": {"version": 1, "created": True},
+    }
+    again = (await gql(api, DEPLOY, {"input": {"files": files}}))["data"]["deployWorkflow"]
+    assert again["slaPolicies"] == {"version": 1, "created": False}
+    customer = await services.create_person(PersonInput(first_name="Acme"), actor="t")
+    ticket = await create_ticket(subject="x", customer_id=customer.id, priority="HIGH", actor="t")
+    assert (await m.SlaSheet.get(ticket_id=ticket.id)).policy_key == "everyone"
+
+    bad = CONTRACT.replace("first_reply: 2h", "first_reply: 2d")
+    body = await gql(api, DEPLOY, {"input": {"files": [{"name": "p.yaml", "content": bad}]}})
+    result = body["data"]["deployWorkflow"]
+    assert result["code"] == "WORKFLOW_INVALID"
+    (problem,) = result["problems"]
+    assert (problem["line"], problem["column"]) == (5, 35)
+    assert "{business_days: N}" in problem["message"]
+    assert await m.SlaPolicySet.all().count() == 1  # nothing deployed
