@@ -271,6 +271,7 @@ async def assign_ticket(
 async def set_ticket_tags(ticket_id: int, tags: list[str], *, actor: str) -> Ticket:
     """Replace the ticket's tags (SLA policies may select on them)."""
     ticket = await get_ticket(ticket_id)
+    _require_not_closed(ticket)
     encoded = _tags(tags)
     async with in_transaction():
         await _update(ticket, {"tags": encoded}, action="ticket.tags", actor=actor)

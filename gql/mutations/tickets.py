@@ -121,6 +121,12 @@ class ChangeTicketPriorityInput:
     priority: TicketPriority
 
 
+@strawberry.input(description="The ticket's tags, replacing the current ones.")
+class SetTicketTagsInput:
+    id: strawberry.ID
+    tags: list[str]
+
+
 @strawberry.input(description="Omitted fields are kept; null clears the assignee or the team.")
 class AssignTicketInput:
     id: strawberry.ID
@@ -241,6 +247,16 @@ class TicketMutations:
                 assignee_id=_kept(input.assignee_id, "User", "assigneeId"),
                 team_id=_kept(input.team_id, "Team", "teamId"),
                 actor=info.context.actor,
+            )
+            return TicketSuccess(ticket=row)  # type: ignore[arg-type]
+
+        return await attempt(info.context, run)
+
+    @strawberry.mutation(description="Replace a ticket's tags (SLA policies may select on them).")
+    async def set_ticket_tags(self, info: Info, input: SetTicketTagsInput) -> TicketResult:
+        async def run() -> TicketSuccess:
+            row = await lifecycle.set_ticket_tags(
+                decode_pk(input.id, "Ticket"), input.tags, actor=info.context.actor
             )
             return TicketSuccess(ticket=row)  # type: ignore[arg-type]
 

@@ -38,6 +38,7 @@ STATUS = f"""mutation($i: ChangeTicketStatusInput!) {{ changeTicketStatus(input:
   {TICKET_RESULT} }} }}"""
 PRIORITY = f"""mutation($i: ChangeTicketPriorityInput!) {{ changeTicketPriority(input: $i) {{
   {TICKET_RESULT} }} }}"""
+TAGS = f"mutation($i: SetTicketTagsInput!) {{ setTicketTags(input: $i) {{ {TICKET_RESULT} }} }}"
 ASSIGN = f"mutation($i: AssignTicketInput!) {{ assignTicket(input: $i) {{ {TICKET_RESULT} }} }}"
 
 
@@ -162,6 +163,7 @@ async def test_typed_errors_write_nothing(api: httpx.AsyncClient) -> None:
         (STATUS, {"id": tid, "status": "OPEN"}, "ConflictError", "CONFLICT"),
         (PRIORITY, {"id": tid, "priority": "URGENT"}, "ConflictError", "CONFLICT"),
         (ASSIGN, {"id": tid, "teamId": ids["team"]}, "ConflictError", "CONFLICT"),
+        (TAGS, {"id": tid, "tags": ["x"]}, "ConflictError", "CONFLICT"),
         (
             NOTE,
             {"id": encode_id("Ticket", 999), "body": "x", "authorId": ids["agent"]},
@@ -188,6 +190,13 @@ async def test_assignment_priority_and_follow_up(api: httpx.AsyncClient) -> None
     cleared = (await gql(api, ASSIGN, {"i": {"id": tid, "assigneeId": None}}))["data"]
     ticket = cleared["assignTicket"]["ticket"]
     assert (ticket["assignee"], ticket["team"]["id"]) == (None, ids["team"])
+    tagged = await gql(api, TAGS, {"i": {"id": tid, "tags": ["Hóa đơn", "vip"]}})
+    assert tagged["data"]["setTicketTags"]["ticket"]["tags"] == ["hoa-don", "vip"]
+    bad_tag = await gql(api, TAGS, {"i": {"id": tid, "tags": ["?"]}})
+    assert bad_tag["data"]["setTicketTags"]["code"] == "INVALID_TAG"
+    tag_event = await m.DomainEvent.filter(type="ticket.updated").order_by("-id").first()
+    assert tag_event is not None
+    assert tag_event.payload["changes"] == {"tags": ["", "|hoa-don|vip|"]}
     urgent = await gql(api, PRIORITY, {"i": {"id": tid, "priority": "URGENT"}})
     assert urgent["data"]["changeTicketPriority"]["ticket"]["priority"] == "URGENT"
     await gql(api, STATUS, {"i": {"id": tid, "status": "CLOSED"}})
