@@ -186,7 +186,7 @@ async def _write(
         else:
             await SlaMetric.filter(id=existing.id).update(**values)
         if previous is None or _plan(previous) != _plan(clock):
-            await _replan_timers(ticket.id, clock)
+            await _replan_timers(ticket.id, clock, previous)
     due = next_due(after.clocks)
     if due != ticket.sla_due_at:
         await Ticket.filter(id=ticket.id).update(sla_due_at=due)
@@ -243,17 +243,28 @@ def _timer_keys(ticket_id: int, key: tuple[str, int]) -> tuple[str, str]:
     return f"{base}:warn", f"{base}:due"
 
 
-async def _cancel_timers(ticket_id: int, key: tuple[str, int]) -> None:
+async def _cancel_timers(ticket_id: int, key: tuple[str, int], which: int | None = None) -> None:
+    keys = _timer_keys(ticket_id, key)
     await Timer.filter(
-        run_id=None, key__in=_timer_keys(ticket_id, key), status__in=("PENDING", "CLAIMED")
+        run_id=None,
+        key__in=keys if which is None else (keys[which],),
+        status__in=("PENDING", "CLAIMED"),
     ).update(status="CANCELLED", claim_token=None, claimed_until=None)
 
 
-async def _replan_timers(ticket_id: int, clock: Clock) -> None:
+async def _replan_timers(ticket_id: int, clock: Clock, previous: Clock | None) -> None:
+    """Move the timers whose instant changed (the warning, the due instant); a timer that has
+    fired or is unchanged stays as it is."""
     key = (clock.metric, clock.cycle)
-    await _cancel_timers(ticket_id, key)
+    before = _plan(previous) if previous is not None else (None, None)
     payload = {"ticketId": ticket_id, "metric": clock.metric, "cycle": clock.cycle}
-    for timer_key, instant in zip(_timer_keys(ticket_id, key), _plan(clock), strict=True):
+    for which, (timer_key, instant) in enumerate(
+        zip(_timer_keys(ticket_id, key), _plan(clock), strict=True)
+    ):
+        if instant == before[which]:
+            continue
+        if before[which] is not None:
+            await _cancel_timers(ticket_id, key, which)
         if instant is not None:
             await Timer.create(
                 run_id=None,
