@@ -64,9 +64,18 @@ def _serve(settings: Settings, *, host: str, port: int, reload: bool) -> None:
 
 
 async def _migrate(settings: Settings) -> None:
-    from domain.persistence.db import migrate_database
+    from domain.persistence.db import close_database, migrate_database, open_database
+    from workflows.runtime.deploy import deploy_shipped_sla
 
     await migrate_database(settings.database_url)
+    # A fresh installation gets the shipped SLA policies and escalation workflows at once.
+    await open_database(settings.database_url, migrate=False)
+    try:
+        deployed = await deploy_shipped_sla()
+    finally:
+        await close_database()
+    if deployed is not None and deployed.sla_policies is not None:
+        console.print(f"Shipped SLA policies deployed (v{deployed.sla_policies[0]}).")
 
 
 async def _seed(settings: Settings, *, seed: int, scale: float) -> dict[str, int]:

@@ -20,7 +20,12 @@ from domain.sla.book import store_policy_set
 from workflows.language.durations import parse_business_duration
 from workflows.language.source import Problem
 from workflows.language.spec import Bundle, SlaPolicy, Workflow
-from workflows.language.validate import Definitions, load_document, validate_texts
+from workflows.language.validate import (
+    BUNDLED_DIR,
+    Definitions,
+    load_document,
+    validate_texts,
+)
 from workflows.runtime import schedules
 
 
@@ -154,3 +159,16 @@ def version_definitions(version: m.WorkflowVersion) -> tuple[Workflow, Definitio
     )
     (workflow,) = definitions.workflows.values()
     return workflow, definitions
+
+
+#: The shipped files a fresh installation deploys so that SLAs work before anyone writes YAML.
+SHIPPED_SLA_FILES = ("sla.yaml", "gold-breach-escalation.yaml", "sla-warning.yaml")
+
+
+async def deploy_shipped_sla(*, actor: str = "system") -> DeployResult | None:
+    """Deploy the shipped calendars, SLA policies, templates and SLA workflows when no SLA
+    policy set was ever deployed (a fresh installation); None when one was."""
+    if await m.SlaPolicySet.exists():
+        return None
+    texts = {name: (BUNDLED_DIR / name).read_text(encoding="utf-8") for name in SHIPPED_SLA_FILES}
+    return await deploy_texts(texts, actor=actor)
