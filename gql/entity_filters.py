@@ -138,6 +138,9 @@ class TicketFilter:
     tags: TagFilter | None = UNSET
     solved_at: DateTimeFilter | None = UNSET
     closed_at: DateTimeFilter | None = UNSET
+    sla_due_at: DateTimeFilter | None = strawberry.field(
+        default=UNSET, description="The next SLA deadline, e.g. {lt: <in an hour>} for the at-risk."
+    )
     created_at: DateTimeFilter | None = UNSET
     updated_at: DateTimeFilter | None = UNSET
     customer: CustomerFilter | None = UNSET

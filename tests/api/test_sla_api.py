@@ -36,6 +36,11 @@ QUEUE = """query($first: Int!) {
 }"""
 
 
+AT_RISK = """query($before: DateTime!) {
+  tickets(filter: {slaDueAt: {lt: $before}}, orderBy: [{field: SLA_DUE_AT}]) {
+    edges { node { subject } } } }"""
+
+
 async def _shipped_desk() -> tuple[int, int, int]:
     assert not (await deploy_texts(SHIPPED, actor="system")).problems
     gold = await services.create_person(
@@ -87,6 +92,12 @@ async def test_ticket_sla_and_the_queue_by_due_instant(api: httpx.AsyncClient) -
         ("RESOLUTION", "standard", 16 * 3600),
     ]
     assert nodes[2]["sla"][0]["calendar"] == "vn-office"
+
+    # The at-risk: tickets whose next deadline is within three hours (and the overdue).
+    soon = (opened + dt.timedelta(hours=3)).isoformat()
+    risky = await gql(api, AT_RISK, {"before": soon})
+    subjects = [e["node"]["subject"] for e in risky["data"]["tickets"]["edges"]]
+    assert subjects == ["std urgent"]
 
 
 async def test_ticket_sla_costs_the_same_statements_at_any_page_size(
