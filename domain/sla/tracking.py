@@ -127,8 +127,17 @@ async def ticket_map(ticket: Ticket) -> dict[str, Any]:
     }  # fmt: skip
 
 
+async def _load_sheet(ticket_id: int) -> SlaSheet | None:
+    query = SlaSheet.filter(ticket_id=ticket_id)
+    if SlaSheet._meta.db.capabilities.dialect != "sqlite":
+        # PostgreSQL: a reply and the breach timer queue up on the row instead of one failing.
+        # (SQLite has no row locks; its single writer and lock_version do the same job.)
+        query = query.select_for_update()
+    return await query.first()
+
+
 async def _advance(ticket: Ticket, happening: Happening, book: PolicyBook | None = None) -> None:
-    row = await SlaSheet.get_or_none(ticket_id=ticket.id)
+    row = await _load_sheet(ticket.id)
     if row is None:
         return
     book = book or await current_book()
