@@ -176,9 +176,10 @@ async def _write(
     stored = {(metric.metric, metric.cycle): metric for metric in rows}
     old = {(clock.metric, clock.cycle): clock for clock in before.clocks}
     kept = {(clock.metric, clock.cycle) for clock in after.clocks}
+    timers = _TimerPlan(ticket.id)
     for key, dropped in list(stored.items()):
         if key not in kept:  # the new policy does not track this metric
-            await _cancel_timers(ticket.id, key)
+            timers.cancel_all(key)
             await dropped.delete()
             del stored[key]
     for clock in after.clocks:
@@ -194,24 +195,27 @@ async def _write(
             )
         else:
             await SlaMetric.filter(id=existing.id).update(**values)
-        if previous is None or _plan(previous) != _plan(clock):
-            await _replan_timers(ticket.id, clock, previous)
+        timers.replan(clock, previous)
+    await timers.save()
     due = next_due(after.clocks)
     if due != ticket.sla_due_at:
         await Ticket.filter(id=ticket.id).update(sla_due_at=due)
         ticket.sla_due_at = due
+    events: list[SlaEvent] = []
     for change in changes:
         metric_row = stored.get((change.metric, change.cycle))
         if metric_row is None:  # a clock dropped by the same change
             continue
-        await SlaEvent.create(
-            ticket_id=ticket.id,
-            sla_metric_id=metric_row.id,
-            kind=change.kind.value,
-            policy_key=metric_row.policy_key,
-            metric=change.metric,
-            at=change.at,
-            margin_seconds=change.margin.total_seconds(),
+        events.append(
+            SlaEvent(
+                ticket_id=ticket.id,
+                sla_metric_id=metric_row.id,
+                kind=change.kind.value,
+                policy_key=metric_row.policy_key,
+                metric=change.metric,
+                at=change.at,
+                margin_seconds=change.margin.total_seconds(),
+            )
         )
         event = _EVENT_OF.get(change.kind)
         if event is not None:
@@ -219,6 +223,8 @@ async def _write(
                 c for c in after.clocks if (c.metric, c.cycle) == (change.metric, change.cycle)
             )
             await emit(ACTOR, event, "Ticket", ticket.id, _payload(ticket, clock, change))
+    if events:
+        await SlaEvent.bulk_create(events)
 
 
 def next_due(clocks: Iterable[Clock]) -> dt.datetime | None:
@@ -252,36 +258,49 @@ def _timer_keys(ticket_id: int, key: tuple[str, int]) -> tuple[str, str]:
     return f"{base}:warn", f"{base}:due"
 
 
-async def _cancel_timers(ticket_id: int, key: tuple[str, int], which: int | None = None) -> None:
-    keys = _timer_keys(ticket_id, key)
-    await Timer.filter(
-        run_id=None,
-        key__in=keys if which is None else (keys[which],),
-        status__in=("PENDING", "CLAIMED"),
-    ).update(status="CANCELLED", claim_token=None, claimed_until=None)
+class _TimerPlan:
+    """The timer moves of one write, saved in two statements: one UPDATE cancelling the timers
+    whose instant moved, one INSERT of their replacements."""
 
+    def __init__(self, ticket_id: int) -> None:
+        self.ticket_id = ticket_id
+        self.cancelled: list[str] = []
+        self.created: list[Timer] = []
 
-async def _replan_timers(ticket_id: int, clock: Clock, previous: Clock | None) -> None:
-    """Move the timers whose instant changed (the warning, the due instant); a timer that has
-    fired or is unchanged stays as it is."""
-    key = (clock.metric, clock.cycle)
-    before = _plan(previous) if previous is not None else (None, None)
-    payload = {"ticketId": ticket_id, "metric": clock.metric, "cycle": clock.cycle}
-    for which, (timer_key, instant) in enumerate(
-        zip(_timer_keys(ticket_id, key), _plan(clock), strict=True)
-    ):
-        if instant == before[which]:
-            continue
-        if before[which] is not None:
-            await _cancel_timers(ticket_id, key, which)
-        if instant is not None:
-            await Timer.create(
-                run_id=None,
-                key=timer_key,
-                purpose=TIMER_PURPOSE,
-                due_at=instant.astimezone(dt.UTC),
-                payload=payload,
-            )
+    def cancel_all(self, key: tuple[str, int]) -> None:
+        self.cancelled += _timer_keys(self.ticket_id, key)
+
+    def replan(self, clock: Clock, previous: Clock | None) -> None:
+        """Move the timers whose instant changed (the warning, the due instant); a timer that
+        has fired or whose instant is unchanged stays as it is."""
+        key = (clock.metric, clock.cycle)
+        before = _plan(previous) if previous is not None else (None, None)
+        payload = {"ticketId": self.ticket_id, "metric": clock.metric, "cycle": clock.cycle}
+        for which, (timer_key, instant) in enumerate(
+            zip(_timer_keys(self.ticket_id, key), _plan(clock), strict=True)
+        ):
+            if instant == before[which]:
+                continue
+            if before[which] is not None:
+                self.cancelled.append(timer_key)
+            if instant is not None:
+                self.created.append(
+                    Timer(
+                        run_id=None,
+                        key=timer_key,
+                        purpose=TIMER_PURPOSE,
+                        due_at=instant.astimezone(dt.UTC),
+                        payload=payload,
+                    )
+                )
+
+    async def save(self) -> None:
+        if self.cancelled:  # first: the replacements carry the same keys
+            await Timer.filter(
+                run_id=None, key__in=self.cancelled, status__in=("PENDING", "CLAIMED")
+            ).update(status="CANCELLED", claim_token=None, claimed_until=None)
+        if self.created:
+            await Timer.bulk_create(self.created)
 
 
 def _columns(clock: Clock) -> dict[str, Any]:
