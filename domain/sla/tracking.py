@@ -222,7 +222,14 @@ async def _write(
             clock = next(
                 c for c in after.clocks if (c.metric, c.cycle) == (change.metric, change.cycle)
             )
-            await emit(ACTOR, event, "Ticket", ticket.id, _payload(ticket, clock, change))
+            await emit(
+                ACTOR,
+                event,
+                "Ticket",
+                ticket.id,
+                _payload(ticket, clock, change),
+                occurred_at=change.at,  # the due instant, however late the timer fired
+            )
     if events:
         await SlaEvent.bulk_create(events)
 

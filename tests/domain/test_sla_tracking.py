@@ -130,6 +130,7 @@ async def test_gold_urgent_ticket_warns_breaches_once_and_is_fulfilled() -> None
         ("sla.breached", "gold", "first_reply"),
     ]
     assert events[1].payload["sla"]["dueAt"] == (opened + 60 * MIN).isoformat()
+    assert [e.occurred_at for e in events] == [opened + 45 * MIN, opened + 60 * MIN]
 
     await reply_to_ticket(ticket.id, body="On it", author_id=agent.id, actor="t")
     rows = await metrics(ticket.id)
