@@ -142,7 +142,8 @@ def _planned(clock: Clock) -> Clock:
 def start(
     metric: str, cycle: int, policy: str, target: Target, warn_percent: int, at: datetime
 ) -> tuple[Clock, Change]:
-    clock = _planned(Clock(metric, cycle, policy, target, warn_percent, at, State.ACTIVE, ZERO, at))
+    held = target.resolved(at)
+    clock = _planned(Clock(metric, cycle, policy, held, warn_percent, at, State.ACTIVE, ZERO, at))
     return clock, _change(clock, Kind.ACTIVATED, at)
 
 
@@ -199,7 +200,7 @@ def retarget(clock: Clock, policy: str, target: Target, warn_percent: int, at: d
     moved = dataclasses.replace(
         clock,
         policy=policy,
-        target=target,
+        target=target.resolved(clock.started_at),  # working days count from the clock's start
         warn_percent=warn_percent,
         elapsed_before=elapsed,
         running_since=at if clock.running else None,

@@ -8,6 +8,7 @@ applies. CEL runs here with the ``cel`` package directly, so the domain needs no
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +18,12 @@ from typing import Any
 
 import cel
 
-from domain.calendars import BUILTIN_CALENDARS, BusinessCalendar
+from domain.calendars import (
+    BUILTIN_CALENDARS,
+    BusinessCalendar,
+    business_time_between,
+    end_of_business_day,
+)
 
 METRICS = ("first_reply", "next_reply", "resolution")
 PRIORITIES = ("URGENT", "HIGH", "NORMAL", "LOW")
@@ -30,14 +36,28 @@ class PolicyError(Exception):
 
 @dataclass(frozen=True)
 class Target:
-    """One promise: ``minutes`` of business time on ``calendar``."""
+    """One promise: ``minutes`` of business time on ``calendar``, or the closing of the
+    ``business_days``-th working day after the clock starts.
+
+    A clock holds its target :meth:`resolved` at its start: ``exact`` is then the business time
+    allowed (for ``business_days``, from the start to that closing, to the microsecond).
+    """
 
     minutes: int
     calendar: BusinessCalendar
+    business_days: int | None = None
+    exact: timedelta | None = None
 
     @property
     def duration(self) -> timedelta:
-        return timedelta(minutes=self.minutes)
+        return self.exact if self.exact is not None else timedelta(minutes=self.minutes)
+
+    def resolved(self, start: dt.datetime) -> Target:
+        if self.business_days is None or self.exact is not None:
+            return self
+        closing = end_of_business_day(self.calendar, start, self.business_days)
+        allowed = business_time_between(self.calendar, start, closing)
+        return dataclasses.replace(self, minutes=allowed // timedelta(minutes=1), exact=allowed)
 
 
 @dataclass(frozen=True)
@@ -105,7 +125,7 @@ def _policy(item: Mapping[str, Any], calendars: Mapping[str, BusinessCalendar]) 
     for priority, spec in (item.get("targets") or {}).items():
         on = calendar(spec.get("calendar") or default)
         targets[priority] = {
-            metric: Target(int(spec[metric]), on) for metric in METRICS if spec.get(metric)
+            metric: _target(spec[metric], on) for metric in METRICS if spec.get(metric)
         }
     return Policy(
         key=str(item["key"]),
@@ -114,6 +134,13 @@ def _policy(item: Mapping[str, Any], calendars: Mapping[str, BusinessCalendar]) 
         pause_statuses=frozenset(item.get("pause_when_status") or ()),
         warn_percent=int(item.get("warn_at") or 75),
     )
+
+
+def _target(value: Any, calendar: BusinessCalendar) -> Target:
+    """Stored as business minutes, or as ``{"business_days": N}``."""
+    if isinstance(value, Mapping):
+        return Target(0, calendar, business_days=int(value["business_days"]))
+    return Target(int(value), calendar)
 
 
 @lru_cache(maxsize=512)

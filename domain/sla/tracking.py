@@ -248,7 +248,7 @@ def _payload(ticket: Ticket, clock: Clock, change: Change) -> Mapping[str, Any]:
         "cycle": clock.cycle,
         "dueAt": to_json(clock.due_at),
         "at": to_json(change.at),
-        "targetMinutes": clock.target.minutes,
+        "targetSeconds": clock.target.duration.total_seconds(),
         "marginSeconds": change.margin.total_seconds(),
     }
     return {"customerId": ticket.customer_id, "priority": ticket.priority, "sla": sla}
@@ -314,7 +314,7 @@ def _columns(clock: Clock) -> dict[str, Any]:
     elapsed = clock.elapsed_before // dt.timedelta(microseconds=1)
     return {
         "policy_key": clock.policy,
-        "target_minutes": clock.target.minutes,
+        "target_microseconds": clock.target.duration // dt.timedelta(microseconds=1),
         "calendar_key": clock.target.calendar.key,
         "warn_percent": clock.warn_percent,
         "state": clock.state.value,
@@ -334,7 +334,11 @@ def _clock(row: SlaMetric, book: PolicyBook) -> Clock:
         metric=row.metric,
         cycle=row.cycle,
         policy=row.policy_key,
-        target=Target(row.target_minutes, calendar_of(book, row.calendar_key)),
+        target=Target(
+            row.target_microseconds // 60_000_000,
+            calendar_of(book, row.calendar_key),
+            exact=dt.timedelta(microseconds=row.target_microseconds),
+        ),
         warn_percent=row.warn_percent,
         started_at=row.started_at,
         state=State(row.state),

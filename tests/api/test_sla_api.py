@@ -192,7 +192,7 @@ async def _compliance_dataset() -> list[dict[str, Any]]:
             due = started + dt.timedelta(minutes=target)
             await m.SlaMetric.create(
                 ticket_id=ticket.id, metric=metric, cycle=1, policy_key=policy,
-                target_minutes=target, calendar_key="always", warn_percent=75,
+                target_microseconds=target * 60_000_000, calendar_key="always", warn_percent=75,
                 state={"met": "FULFILLED", "running": "ACTIVE"}.get(outcome, "BREACHED"),
                 started_at=started, elapsed_microseconds=seconds * 1_000_000,
                 running_since=None if outcome in ("met", "late") else started,

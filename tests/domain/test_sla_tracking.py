@@ -29,6 +29,7 @@ from domain.tickets.lifecycle import (
 pytestmark = pytest.mark.usefixtures("database")
 
 MIN = dt.timedelta(minutes=1)
+US_PER_MIN = 60_000_000
 POLICIES = {
     "policies": [
         {
@@ -187,17 +188,17 @@ async def test_priority_and_customer_tags_reselect_the_policy_keeping_elapsed_ti
     buyer = await person()
     ticket = await create_ticket(subject="Q", customer_id=buyer.id, priority="URGENT", actor="t")
     first = (await metrics(ticket.id))[("first_reply", 1)]
-    assert (first.policy_key, first.target_minutes) == ("standard", 120)
+    assert (first.policy_key, first.target_microseconds) == ("standard", 120 * US_PER_MIN)
     await add_tags(buyer.id, ["gold"], actor="t")
     first = (await metrics(ticket.id))[("first_reply", 1)]
-    assert (first.policy_key, first.target_minutes) == ("gold", 60)
+    assert (first.policy_key, first.target_microseconds) == ("gold", 60 * US_PER_MIN)
     assert first.due_at is not None
     # Re-targeted, not restarted: still due about an hour after the ticket was opened.
     assert abs(first.due_at - (ticket.created_at + 60 * MIN)) < dt.timedelta(seconds=5)
     # HIGH on gold runs on vn-office (4h); LOW has no targets: the clocks stop being tracked.
     await change_ticket_priority(ticket.id, priority="HIGH", actor="t")
     first = (await metrics(ticket.id))[("first_reply", 1)]
-    assert (first.target_minutes, first.calendar_key) == (240, "vn-office")
+    assert (first.target_microseconds, first.calendar_key) == (240 * US_PER_MIN, "vn-office")
     await change_ticket_priority(ticket.id, priority="LOW", actor="t")
     assert await metrics(ticket.id) == {}
     assert await pending_timers(ticket.id) == {}
@@ -217,3 +218,30 @@ async def test_a_stale_sheet_is_refused(monkeypatch: pytest.MonkeyPatch) -> None
     with pytest.raises(tracking.SheetChanged):
         await tracking.tick(ticket.id, ticket.created_at + dt.timedelta(days=30))
     assert await SlaEvent.filter(ticket_id=ticket.id, kind="BREACHED").count() == 0
+
+
+async def test_business_days_target_is_resolved_when_the_clock_starts() -> None:
+    days = {
+        "policies": [
+            {
+                "key": "by-tomorrow",
+                "applies_when": "true",
+                "calendar": "always",
+                "targets": {"NORMAL": {"resolution": {"business_days": 1}}},
+            }
+        ]
+    }
+    await SlaPolicySet.create(number=1, content_hash="days", definition=days)
+    ticket = await create_ticket(subject="Q", customer_id=(await person()).id, actor="t")
+    opened = ticket.created_at
+    # 24x7 in UTC: the closing of the first working day after today is tomorrow's midnight.
+    tomorrow_end = dt.datetime.combine(
+        opened.astimezone(dt.UTC).date() + dt.timedelta(days=2), dt.time(), dt.UTC
+    )
+    resolution = (await metrics(ticket.id))[("resolution", 1)]
+    assert resolution.due_at == tomorrow_end
+    allowed = tomorrow_end - opened
+    assert resolution.target_microseconds == allowed // dt.timedelta(microseconds=1)
+    # Read back from SQL the clock keeps its resolved target: a tick changes nothing.
+    await tracking.tick(ticket.id, opened + dt.timedelta(minutes=1))
+    assert (await metrics(ticket.id))[("resolution", 1)].due_at == tomorrow_end

@@ -221,10 +221,27 @@ class Segment(Model):
 Priority = Literal["URGENT", "HIGH", "NORMAL", "LOW"]
 
 
+class BusinessDaysTarget(Model):
+    """By the closing of the Nth working day after the clock starts."""
+
+    business_days: int = Field(ge=1, le=366)
+
+
+SlaTarget = Annotated[
+    Annotated[BusinessDuration, Tag("<text>")]
+    | Annotated[BusinessDaysTarget, Tag("<business_days>")],
+    Discriminator(
+        angled(_one_of(("business_days",))),
+        custom_error_type="sla_target",
+        custom_error_message="a target is a business duration (4h, 90m) or {business_days: N}",
+    ),
+]
+
+
 class SlaTargets(Model):
-    first_reply: BusinessDuration | None = None
-    next_reply: BusinessDuration | None = None
-    resolution: BusinessDuration | None = None
+    first_reply: SlaTarget | None = None
+    next_reply: SlaTarget | None = None
+    resolution: SlaTarget | None = None
     calendar: Slug | None = None
 
 

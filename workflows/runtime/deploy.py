@@ -19,7 +19,7 @@ from domain.recording import record, utcnow
 from domain.sla.book import store_policy_set
 from workflows.language.durations import parse_business_duration
 from workflows.language.source import Problem
-from workflows.language.spec import Bundle, SlaPolicy, Workflow
+from workflows.language.spec import Bundle, BusinessDaysTarget, SlaPolicy, Workflow
 from workflows.language.validate import (
     BUNDLED_DIR,
     Definitions,
@@ -118,11 +118,18 @@ def sla_policy_set(texts: dict[str, str], definitions: Definitions) -> dict[str,
     }
 
 
+def _target_data(value: str | BusinessDaysTarget) -> int | dict[str, int]:
+    """Business minutes, or ``{"business_days": N}`` (resolved when a clock starts)."""
+    if isinstance(value, BusinessDaysTarget):
+        return {"business_days": value.business_days}
+    return int(parse_business_duration(value).total_seconds()) // 60
+
+
 def _policy_data(policy: SlaPolicy) -> dict[str, Any]:
     targets: dict[str, dict[str, Any]] = {}
     for priority, target in policy.targets.items():
         entry: dict[str, Any] = {
-            metric: int(parse_business_duration(value).total_seconds()) // 60
+            metric: _target_data(value)
             for metric in ("first_reply", "next_reply", "resolution")
             if (value := getattr(target, metric)) is not None
         }

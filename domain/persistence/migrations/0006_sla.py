@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
                 ('metric', fields.CharField(max_length=20)),
                 ('cycle', fields.IntField(default=1)),
                 ('policy_key', fields.CharField(max_length=120)),
-                ('target_minutes', fields.IntField()),
+                ('target_microseconds', fields.BigIntField()),
                 ('calendar_key', fields.CharField(max_length=120)),
                 ('warn_percent', fields.IntField()),
                 ('state', fields.CharField(db_index=True, max_length=10)),

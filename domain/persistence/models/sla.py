@@ -60,7 +60,7 @@ class SlaMetric(Model):
     metric = fields.CharField(max_length=20)  # first_reply | next_reply | resolution
     cycle = fields.IntField(default=1)
     policy_key = fields.CharField(max_length=120)
-    target_minutes = fields.IntField()
+    target_microseconds = fields.BigIntField()  # business time allowed, {business_days} resolved
     calendar_key = fields.CharField(max_length=120)
     warn_percent = fields.IntField()
     state = fields.CharField(max_length=10, db_index=True)  # ACTIVE|PAUSED|FULFILLED|BREACHED

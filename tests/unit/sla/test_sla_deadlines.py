@@ -266,3 +266,28 @@ def test_replay_is_the_fold_of_apply() -> None:
 
 def apply_opened(at: datetime, priority: str) -> tuple[Sheet, list[Change]]:
     return apply(Sheet(), Opened(at, "NEW", priority, GOLD))
+
+
+def test_business_days_target_is_the_closing_of_the_nth_working_day() -> None:
+    # resolution: {business_days: 2}, opened Fri 2026-12-11 16:00. Working days after Friday:
+    # Sat 12 (1st, 08:00-12:00), Mon 14 (2nd) -> due at Monday's closing, 17:30. The business
+    # time this allows: Fri 16:00-17:30 1h30 + Sat 4h + Mon 8h30 = 14h.
+    two_days = Policy(
+        key="contract",
+        applies_when="true",
+        targets={"NORMAL": {"resolution": Target(0, VN_OFFICE, business_days=2)}},
+        pause_statuses=frozenset({"PENDING"}),
+    )
+    opened = vn(2026, 12, 11, 16, 0)
+    sheet, _ = apply(Sheet(), Opened(opened, "NEW", "NORMAL", two_days))
+    resolution = sheet.current("resolution")
+    assert resolution is not None
+    assert resolution.due_at == vn(2026, 12, 14, 17, 30)
+    assert resolution.target.duration == timedelta(hours=14)
+    # Waiting on the customer from Fri 16:30 to Sat 09:00 (30 min run, 13h30 owed):
+    # Sat 09:00-12:00 3h (10h30), Mon 8h30 (2h), Tue 2026-12-15 08:00 + 2h = 10:00.
+    sheet, _ = apply(sheet, StatusChanged(vn(2026, 12, 11, 16, 30), "PENDING"))
+    sheet, _ = apply(sheet, StatusChanged(vn(2026, 12, 12, 9, 0), "OPEN"))
+    resolution = sheet.current("resolution")
+    assert resolution is not None
+    assert resolution.due_at == vn(2026, 12, 15, 10, 0)

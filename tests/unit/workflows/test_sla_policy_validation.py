@@ -57,6 +57,16 @@ CASES = {
         policies("    applies_when: 'true'\n    targets: {HIGH: {first_response: 4h}}\n"),
         (4, 22, "sla_policies[0].targets.HIGH.first_response", "unknown key 'first_response'"),
     ),
+    "business-days-at-least-one": (
+        policies(
+            "    applies_when: 'true'\n    targets: {LOW: {resolution: {business_days: 0}}}\n"
+        ),
+        (4, 49, "sla_policies[0].targets.LOW.resolution.business_days", "greater than or equal"),
+    ),
+    "target-neither-duration-nor-business-days": (
+        policies("    applies_when: 'true'\n    targets: {LOW: {resolution: {days: 2}}}\n"),
+        (4, 33, "sla_policies[0].targets.LOW.resolution", "or {business_days: N}"),
+    ),
     "final-status-cannot-pause": (
         policies("    applies_when: 'true'\n" + GOOD_TARGETS + "    pause_when_status: [SOLVED]\n"),
         (5, 25, "sla_policies[0].pause_when_status[0]", "PENDING"),
@@ -87,7 +97,8 @@ def test_the_deployed_form_has_minutes_calendars_and_order() -> None:
         "  - key: vip\n    applies_when: 'ticket.priority == \"URGENT\"'\n    calendar: shop\n"
         "    targets: {URGENT: {first_reply: 1h30m, resolution: PT16H, calendar: always}}\n"
         "    pause_when_status: [PENDING]\n    warn_at: 80%\n"
-        "  - key: rest\n    applies_when: 'true'\n    targets: {LOW: {resolution: 90m}}\n"
+        "  - key: rest\n    applies_when: 'true'\n"
+        "    targets: {LOW: {first_reply: 90m, resolution: {business_days: 3}}}\n"
     )
     definitions, problems = validate_texts({"p.yaml": text})
     assert problems == []
@@ -101,6 +112,9 @@ def test_the_deployed_form_has_minutes_calendars_and_order() -> None:
         "targets": {"URGENT": {"first_reply": 90, "resolution": 960, "calendar": "always"}},
         "pause_when_status": ["PENDING"],
         "warn_at": 80,
+    }
+    assert data["policies"][1]["targets"] == {
+        "LOW": {"first_reply": 90, "resolution": {"business_days": 3}}
     }
     assert data["calendars"]["shop"]["hours"] == {"mon-sat": ["09:00-21:00"]}
     assert sla_policy_set({"w.yaml": "templates: {}\n"}, definitions) is None
