@@ -51,7 +51,7 @@ async def ticket_opened(ticket: Ticket, at: dt.datetime) -> None:
     if policy is None:
         return
     sheet, changes = apply(Sheet(), Opened(at, ticket.status, ticket.priority, policy))
-    row = await SlaSheet.create(
+    await SlaSheet.create(
         ticket_id=ticket.id,
         policy_key=policy.key,
         status=sheet.status,
@@ -59,7 +59,7 @@ async def ticket_opened(ticket: Ticket, at: dt.datetime) -> None:
         agent_replied=sheet.agent_replied,
         awaiting_reply=sheet.awaiting_reply,
     )
-    await _write(ticket, row, Sheet(), sheet, changes, book)
+    await _write(ticket, Sheet(), sheet, changes)
 
 
 async def status_changed(ticket: Ticket, at: dt.datetime) -> None:
@@ -161,16 +161,14 @@ async def _advance(ticket: Ticket, happening: Happening, book: PolicyBook | None
     )
     if not claimed:
         raise SheetChanged(f"the SLA clocks of ticket {ticket.id} changed meanwhile; try again")
-    await _write(ticket, row, before, after, changes, book, rows)
+    await _write(ticket, before, after, changes, rows)
 
 
 async def _write(
     ticket: Ticket,
-    row: SlaSheet,
     before: Sheet,
     after: Sheet,
     changes: list[Change],
-    book: PolicyBook,
     rows: Iterable[SlaMetric] = (),
 ) -> None:
     stored = {(metric.metric, metric.cycle): metric for metric in rows}
