@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
+from tortoise.transactions import in_transaction
 
 from domain.customers.commands import PersonInput
 from domain.customers.services import add_tags, create_person
+from domain.persistence.config import is_sqlite
 from domain.persistence.models import (
     Customer,
     DomainEvent,
@@ -245,3 +248,43 @@ async def test_business_days_target_is_resolved_when_the_clock_starts() -> None:
     # Read back from SQL the clock keeps its resolved target: a tick changes nothing.
     await tracking.tick(ticket.id, opened + dt.timedelta(minutes=1))
     assert (await metrics(ticket.id))[("resolution", 1)].due_at == tomorrow_end
+
+
+async def test_a_reply_racing_the_breach_timer_waits_on_postgresql(database: str) -> None:
+    if is_sqlite(database):
+        pytest.skip("SQLite has one writer at a time: no race to arbitrate")
+    await deploy()
+    agent = await create_user(name="Agent", email="a@x.vn", actor="t")
+    gold = await person("gold")
+
+    async def breach(ticket_id: int, due: dt.datetime) -> None:
+        async with in_transaction():
+            await tracking.tick(ticket_id, due + dt.timedelta(seconds=1))
+            await asyncio.sleep(0.05)  # hold the sheet while the reply arrives
+
+    breached_first = [
+        ("first_reply", "ACTIVATED"),
+        ("resolution", "ACTIVATED"),
+        ("first_reply", "WARNED"),
+        ("first_reply", "BREACHED"),
+        ("first_reply", "FULFILLED"),
+    ]
+    replied_first = [
+        ("first_reply", "ACTIVATED"),
+        ("resolution", "ACTIVATED"),
+        ("first_reply", "FULFILLED"),
+    ]
+    outcomes = []
+    for n in range(5):
+        ticket = await create_ticket(
+            subject=f"Race {n}", customer_id=gold.id, priority="URGENT", actor="t"
+        )
+        # Both commit: without the row lock the reply, having read the sheet before the breach
+        # committed, would fail its lock_version check (SheetChanged).
+        await asyncio.gather(
+            breach(ticket.id, ticket.created_at + 60 * MIN),
+            reply_to_ticket(ticket.id, body="Xin chào", author_id=agent.id, actor="t"),
+        )
+        outcomes.append(await kinds(ticket.id))
+    assert all(outcome in (breached_first, replied_first) for outcome in outcomes), outcomes
+    assert breached_first in outcomes  # the race did happen
