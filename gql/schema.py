@@ -32,6 +32,7 @@ from gql.sla_analytics import SlaAnalyticsQuery
 from gql.ticket_analytics import TicketAnalyticsQuery
 from gql.types.customers import Organization, Person
 from gql.types.sales import Stage, StageChange
+from gql.types.sla_policies import SlaPolicyQuery
 
 
 def _is_awaitable(value: Any) -> bool:
@@ -68,6 +69,7 @@ Query = merge_types(
         AnalyticsQuery,
         TicketAnalyticsQuery,
         SlaAnalyticsQuery,
+        SlaPolicyQuery,
         AttributeQuery,
         WorkflowQuery,
     ),

@@ -52,3 +52,8 @@ async def store_policy_set(
         number=number, content_hash=digest, definition=definition, source=source, created_by=actor
     )
     return number, True
+
+
+async def policy_set_in_force() -> SlaPolicySet | None:
+    """The stored policy set in force (its definition as deployed), or None before any."""
+    return await SlaPolicySet.all().order_by("-number").first()

@@ -300,3 +300,30 @@ async def test_policies_deploy_through_the_mutation_versioned(api: httpx.AsyncCl
     assert (problem["line"], problem["column"]) == (5, 35)
     assert "{business_days: N}" in problem["message"]
     assert await m.SlaPolicySet.all().count() == 1  # nothing deployed
+
+
+POLICY_SET = """{ slaPolicySet { version deployedBy policies {
+  key appliesWhen calendar pauseWhenStatus warnAtPercent
+  targets { priority metric businessMinutes businessDays calendar } } } }"""
+
+
+async def test_the_policy_set_in_force(api: httpx.AsyncClient) -> None:
+    assert (await gql(api, POLICY_SET))["data"]["slaPolicySet"] is None
+    assert not (await deploy_texts(SHIPPED, actor="user:admin")).problems
+    found = (await gql(api, POLICY_SET))["data"]["slaPolicySet"]
+    assert (found["version"], found["deployedBy"]) == (1, "user:admin")
+    gold, standard = found["policies"]
+    assert (gold["key"], standard["key"], standard["appliesWhen"]) == ("gold", "standard", "true")
+    assert (gold["calendar"], gold["warnAtPercent"]) == ("vn-office", 75)
+    assert gold["pauseWhenStatus"] == ["PENDING", "ON_HOLD"]
+    assert gold["targets"][:3] == [
+        {"priority": "URGENT", "metric": "FIRST_REPLY", "businessMinutes": 60,
+         "businessDays": None, "calendar": "always"},
+        {"priority": "URGENT", "metric": "NEXT_REPLY", "businessMinutes": 120,
+         "businessDays": None, "calendar": "always"},
+        {"priority": "URGENT", "metric": "RESOLUTION", "businessMinutes": 480,
+         "businessDays": None, "calendar": "always"},
+    ]  # fmt: skip
+    assert gold["targets"][3] == {"priority": "HIGH", "metric": "FIRST_REPLY",
+                                  "businessMinutes": 240, "businessDays": None,
+                                  "calendar": "vn-office"}  # fmt: skip
