@@ -64,9 +64,18 @@ def _serve(settings: Settings, *, host: str, port: int, reload: bool) -> None:
 
 
 async def _migrate(settings: Settings) -> None:
-    from domain.persistence.db import migrate_database
+    from domain.persistence.db import close_database, migrate_database, open_database
+    from workflows.runtime.deploy import deploy_shipped_sla
 
     await migrate_database(settings.database_url)
+    # A fresh installation gets the shipped SLA policies and escalation workflows at once.
+    await open_database(settings.database_url, migrate=False)
+    try:
+        deployed = await deploy_shipped_sla()
+    finally:
+        await close_database()
+    if deployed is not None and deployed.sla_policies is not None:
+        console.print(f"Shipped SLA policies deployed (v{deployed.sla_policies[0]}).")
 
 
 async def _seed(settings: Settings, *, seed: int, scale: float) -> dict[str, int]:
@@ -200,6 +209,8 @@ async def _deploy_bundled(settings: Settings) -> None:
         await close_database()
     for item in result.deployed:
         console.print(f"workflow {item.key} v{item.version}")
+    if result.sla_policies is not None:
+        console.print(f"sla policies v{result.sla_policies[0]}")
 
 
 @contextlib.contextmanager
@@ -333,6 +344,9 @@ def workflows_deploy(
         raise typer.Exit(1)
     for item in result.deployed:
         typer.echo(f"{item.key} v{item.version} ({'new' if item.created else 'unchanged'})")
+    if result.sla_policies is not None:
+        number, created = result.sla_policies
+        typer.echo(f"sla-policies v{number} ({'new' if created else 'unchanged'})")
 
 
 @cli.command()

@@ -96,16 +96,25 @@ async def record(
 
 
 async def emit(
-    actor: str, event_type: str, subject_type: str, subject_id: int, payload: Mapping[str, Any]
+    actor: str,
+    event_type: str,
+    subject_type: str,
+    subject_id: int,
+    payload: Mapping[str, Any],
+    *,
+    occurred_at: dt.datetime | None = None,
 ) -> None:
-    """Write an outbox event without an audit entry (for events derived from an audited change)."""
+    """Write an outbox event without an audit entry (for events derived from an audited change).
+
+    ``occurred_at`` defaults to now; an SLA breach passes its due instant.
+    """
     await DomainEvent.create(
         type=event_type,
         subject_type=subject_type,
         subject_id=subject_id,
         payload=to_json(payload),
         actor=actor,
-        occurred_at=utcnow(),
+        occurred_at=occurred_at or utcnow(),
     )
 
 

@@ -36,6 +36,8 @@ _MODELS: dict[str, type[Model]] = {
     "Task": m.Task,
     "Relationship": m.Relationship,
     "StageChange": m.StageChange,
+    "Ticket": m.Ticket,
+    "TicketComment": m.TicketComment,
     "Workflow": m.Workflow,
     "WorkflowVersion": m.WorkflowVersion,
     "WorkflowRun": m.WorkflowRun,

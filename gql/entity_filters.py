@@ -13,6 +13,9 @@ from gql.enums import (
     OpportunityStatus,
     Role,
     TaskStatus,
+    TicketChannel,
+    TicketPriority,
+    TicketStatus,
 )
 from gql.filters import (
     BooleanFilter,
@@ -122,6 +125,46 @@ class TaskFilter:
 
 
 @strawberry.input
+class TicketFilter:
+    and_: list[TicketFilter] | None = strawberry.field(name="and", default=UNSET)
+    or_: list[TicketFilter] | None = strawberry.field(name="or", default=UNSET)
+    not_: TicketFilter | None = strawberry.field(name="not", default=UNSET)
+    id: IDFilter | None = UNSET
+    subject: StringFilter | None = UNSET
+    status: EnumFilter[TicketStatus] | None = UNSET
+    priority: EnumFilter[TicketPriority] | None = UNSET
+    channel: EnumFilter[TicketChannel] | None = UNSET
+    escalation_level: IntFilter | None = UNSET
+    tags: TagFilter | None = UNSET
+    solved_at: DateTimeFilter | None = UNSET
+    closed_at: DateTimeFilter | None = UNSET
+    sla_due_at: DateTimeFilter | None = strawberry.field(
+        default=UNSET, description="The next SLA deadline, e.g. {lt: <in an hour>} for the at-risk."
+    )
+    created_at: DateTimeFilter | None = UNSET
+    updated_at: DateTimeFilter | None = UNSET
+    customer: CustomerFilter | None = UNSET
+    assignee: UserFilter | None = UNSET
+    team: TeamFilter | None = UNSET
+    follow_up_of: TicketFilter | None = UNSET
+
+
+@strawberry.input
+class TicketCommentFilter:
+    id: IDFilter | None = UNSET
+    public: BooleanFilter | None = UNSET
+    created_at: DateTimeFilter | None = UNSET
+    author_user: UserFilter | None = UNSET
+
+
+@strawberry.input
+class TicketListFilter:
+    some: TicketFilter | None = UNSET
+    none: TicketFilter | None = UNSET
+    every: TicketFilter | None = UNSET
+
+
+@strawberry.input
 class OpportunityListFilter:
     some: OpportunityFilter | None = UNSET
     none: OpportunityFilter | None = UNSET
@@ -175,6 +218,7 @@ class CustomerFilter:
     opportunities: OpportunityListFilter | None = UNSET
     interactions: InteractionListFilter | None = UNSET
     tasks: TaskListFilter | None = UNSET
+    tickets: TicketListFilter | None = UNSET
     # Person fields (no match on organizations)
     first_name: StringFilter | None = UNSET
     last_name: StringFilter | None = UNSET
@@ -215,6 +259,7 @@ class PersonFilter:
     opportunities: OpportunityListFilter | None = UNSET
     interactions: InteractionListFilter | None = UNSET
     tasks: TaskListFilter | None = UNSET
+    tickets: TicketListFilter | None = UNSET
 
 
 @strawberry.input
@@ -243,6 +288,7 @@ class OrganizationFilter:
     opportunities: OpportunityListFilter | None = UNSET
     interactions: InteractionListFilter | None = UNSET
     tasks: TaskListFilter | None = UNSET
+    tickets: TicketListFilter | None = UNSET
 
 
 @strawberry.input

@@ -83,3 +83,32 @@ class SortDirection(Enum):
 class NullsOrder(Enum):
     FIRST = "FIRST"
     LAST = "LAST"
+
+
+@strawberry.enum
+class TicketStatus(Enum):
+    NEW = "NEW"
+    OPEN = "OPEN"
+    PENDING = "PENDING"
+    ON_HOLD = "ON_HOLD"
+    SOLVED = "SOLVED"
+    CLOSED = "CLOSED"
+
+
+@strawberry.enum
+class TicketPriority(Enum):
+    LOW = "LOW"
+    NORMAL = "NORMAL"
+    HIGH = "HIGH"
+    URGENT = "URGENT"
+
+
+@strawberry.enum
+class TicketChannel(Enum):
+    EMAIL = "EMAIL"
+    PHONE = "PHONE"
+    CHAT = "CHAT"
+    WEB = "WEB"
+    SMS = "SMS"
+    SOCIAL = "SOCIAL"
+    API = "API"

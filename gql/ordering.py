@@ -53,6 +53,25 @@ class TaskOrderField(Enum):
 
 
 @strawberry.enum
+class TicketOrderField(Enum):
+    ID = "id"
+    CREATED_AT = "createdAt"
+    UPDATED_AT = "updatedAt"
+    SUBJECT = "subject"
+    STATUS = "status"
+    ESCALATION_LEVEL = "escalationLevel"
+    SOLVED_AT = "solvedAt"
+    # The agent queue: the next SLA deadline first (overdue ones before); no running clock last.
+    SLA_DUE_AT = "slaDueAt"
+
+
+@strawberry.enum
+class TicketCommentOrderField(Enum):
+    ID = "id"
+    CREATED_AT = "createdAt"
+
+
+@strawberry.enum
 class UserOrderField(Enum):
     ID = "id"
     NAME = "name"
@@ -97,6 +116,10 @@ InteractionOrder = _order_input(
     "InteractionOrder", InteractionOrderField, InteractionOrderField.OCCURRED_AT
 )
 TaskOrder = _order_input("TaskOrder", TaskOrderField, TaskOrderField.ID)
+TicketOrder = _order_input("TicketOrder", TicketOrderField, TicketOrderField.ID)
+TicketCommentOrder = _order_input(
+    "TicketCommentOrder", TicketCommentOrderField, TicketCommentOrderField.CREATED_AT
+)
 UserOrder = _order_input("UserOrder", UserOrderField, UserOrderField.ID)
 TeamOrder = _order_input("TeamOrder", TeamOrderField, TeamOrderField.ID)
 RelationshipOrder = _order_input(

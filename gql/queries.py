@@ -19,6 +19,7 @@ from gql.entity_filters import (
     RelationshipFilter,
     TaskFilter,
     TeamFilter,
+    TicketFilter,
     UserFilter,
 )
 from gql.ids import STORAGE_OF, decode_id
@@ -30,6 +31,7 @@ from gql.ordering import (
     RelationshipOrder,
     TaskOrder,
     TeamOrder,
+    TicketOrder,
     UserOrder,
 )
 from gql.pagination import Connection
@@ -38,6 +40,7 @@ from gql.types.customers import Customer, Organization, Person, Relationship
 from gql.types.node import Node
 from gql.types.sales import Opportunity, Pipeline
 from gql.types.staff import Team, User
+from gql.types.tickets import Ticket
 
 Info = strawberry.Info[Context, None]
 _BY_ID = (SortKey("id"),)
@@ -54,6 +57,8 @@ _NODE_TYPES = {
     "Task",
     "Relationship",
     "StageChange",
+    "Ticket",
+    "TicketComment",
     "Workflow",
     "WorkflowVersion",
     "WorkflowRun",
@@ -109,6 +114,12 @@ class Query:
         "Opportunity",
         filter_type=OpportunityFilter,
         order_type=OpportunityOrder,
+        default_order=_BY_ID,
+    )
+    tickets: Connection[Ticket] = list_field(
+        "Ticket",
+        filter_type=TicketFilter,
+        order_type=TicketOrder,
         default_order=_BY_ID,
     )
     interactions: Connection[Interaction] = list_field(

@@ -25,11 +25,15 @@ from gql.mutations.relationships import RelationshipMutations
 from gql.mutations.results import ERROR_TYPES
 from gql.mutations.sales import SalesMutations
 from gql.mutations.staff import StaffMutations
+from gql.mutations.tickets import TicketMutations
 from gql.mutations.workflows import WorkflowMutations, WorkflowQuery
 from gql.queries import Query as ListQuery
 from gql.security.policy import ApiPolicy, security_extensions
+from gql.sla_analytics import SlaAnalyticsQuery
+from gql.ticket_analytics import TicketAnalyticsQuery
 from gql.types.customers import Organization, Person
 from gql.types.sales import Stage, StageChange
+from gql.types.sla_policies import SlaPolicyQuery
 
 
 def _is_awaitable(value: Any) -> bool:
@@ -59,7 +63,18 @@ class RapportSchema(strawberry.Schema):
         log_unexpected(errors, execution_context)
 
 
-Query = merge_types("Query", (ListQuery, AnalyticsQuery, AttributeQuery, WorkflowQuery))
+Query = merge_types(
+    "Query",
+    (
+        ListQuery,
+        AnalyticsQuery,
+        TicketAnalyticsQuery,
+        SlaAnalyticsQuery,
+        SlaPolicyQuery,
+        AttributeQuery,
+        WorkflowQuery,
+    ),
+)
 Mutation = merge_types(
     "Mutation",
     (
@@ -70,6 +85,7 @@ Mutation = merge_types(
         ActivityMutations,
         SalesMutations,
         StaffMutations,
+        TicketMutations,
         WorkflowMutations,
     ),
 )

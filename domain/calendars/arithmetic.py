@@ -35,8 +35,12 @@ def next_opening(calendar: BusinessCalendar, instant: datetime) -> datetime:
     return start.astimezone(calendar.timezone)
 
 
-def add_business_time(calendar: BusinessCalendar, start: datetime, minutes: int) -> datetime:
+def add_business_time(
+    calendar: BusinessCalendar, start: datetime, minutes: int | timedelta
+) -> datetime:
     """The instant at which ``minutes`` of business time have passed since ``start``.
+
+    ``minutes`` may also be a ``timedelta`` (an SLA clock resumed with seconds already run).
 
     The clock starts at ``next_opening(start)`` and the result is the earliest instant at or
     after it with exactly ``minutes`` of business time since ``start``. Consequences:
@@ -49,11 +53,11 @@ def add_business_time(calendar: BusinessCalendar, start: datetime, minutes: int)
 
     ``start`` may carry seconds; they are kept. Negative ``minutes`` raise ``ValueError``.
     """
-    if minutes < 0:
+    remaining = minutes if isinstance(minutes, timedelta) else timedelta(minutes=minutes)
+    if remaining < timedelta():
         raise ValueError(f"business minutes to add must not be negative, got {minutes}")
-    if minutes == 0:
+    if not remaining:
         return next_opening(calendar, start)
-    remaining = timedelta(minutes=minutes)
     for opening, closing in _periods_from(calendar, _as_utc(start)):
         available = closing - opening
         if remaining <= available:

@@ -25,6 +25,7 @@ from domain.customers.normalize import (
 from domain.errors import Conflict, NotFound, ValidationFailed
 from domain.persistence.models import Customer, User
 from domain.recording import Changes, Record, record, record_many, utcnow
+from domain.sla import tracking as sla
 
 
 async def get_customer(
@@ -143,6 +144,8 @@ async def _update(
     async with in_transaction():
         await customer.save()
         await record_many([customer_record(customer, changes, actor=actor, created=False)])
+        # SLA policies select on the customer (tags, tier...): their open tickets re-select.
+        await sla.reevaluate_customer(customer.id, utcnow())
     return customer
 
 

@@ -51,6 +51,7 @@ BASE_ORGANIZATIONS = 3_000
 BASE_INTERACTIONS = 100_000
 BASE_OPPORTUNITIES = 8_000
 BASE_TASKS = 5_000
+BASE_TICKETS = 400  # written by domain.demo.tickets
 EMPLOYED_SHARE = 0.60
 SUBSIDIARY_SHARE = 0.08
 REFERRED_SHARE = 0.05
@@ -88,6 +89,7 @@ def expected_counts(scale: float = 1.0) -> dict[str, int]:
         "opportunities": _scaled(BASE_OPPORTUNITIES, scale),
         "interactions": _scaled(BASE_INTERACTIONS, scale),
         "tasks": _scaled(BASE_TASKS, scale),
+        "tickets": _scaled(BASE_TICKETS, scale),
     }
 
 
@@ -953,8 +955,11 @@ async def seed_demo(
     await _insert(Interaction, gen.interactions, "interactions", progress, 5_000)
     await _insert(Task, gen.tasks, "tasks", progress)
     await _finish(ids, gen)
+    from domain.demo.tickets import seed_tickets  # it builds on this module
 
-    counts = dict(gen.counts)
+    tickets = await seed_tickets(seed=seed, scale=scale, progress=progress)
+
+    counts = dict(gen.counts) | tickets
     counts["stage_changes"] = len(gen.stage_changes)
     counts["team_memberships"] = len(gen.memberships)
     return counts

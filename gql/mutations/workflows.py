@@ -23,7 +23,12 @@ from workflows.runtime.dispatch import utcnow
 Info = strawberry.Info[Context, None]
 MAX_PAGE = 100
 DEFAULT_PAGE = 50
-_SUBJECT_OF = {"Person": "customer", "Organization": "customer", "Opportunity": "opportunity"}
+_SUBJECT_OF = {
+    "Person": "customer",
+    "Organization": "customer",
+    "Opportunity": "opportunity",
+    "Ticket": "ticket",
+}
 
 
 # ---- queries ------------------------------------------------------------------------------
@@ -34,7 +39,7 @@ class WorkflowRunFilter:
     workflow_key: str | None = None
     state: list[WorkflowRunState] | None = None
     subject_id: strawberry.ID | None = strawberry.field(
-        default=None, description="A person, organization or opportunity."
+        default=None, description="A person, organization, opportunity or ticket."
     )
 
 
@@ -132,9 +137,18 @@ class DeployedWorkflow:
     created: bool = strawberry.field(description="False when the content was unchanged.")
 
 
+@strawberry.type(description="The SLA policy set now in force (sla_policies in the files).")
+class DeployedSlaPolicies:
+    version: int
+    created: bool = strawberry.field(description="False when the content was unchanged.")
+
+
 @strawberry.type
 class DeployWorkflowSuccess:
     workflows: list[DeployedWorkflow]
+    sla_policies: DeployedSlaPolicies | None = strawberry.field(
+        description="Set when the files define sla_policies: they replace the policies in force."
+    )
 
 
 @strawberry.type
@@ -196,7 +210,8 @@ def _run_pk(value: str) -> int:
 @strawberry.type
 class WorkflowMutations:
     @strawberry.mutation(
-        description="Validate workflow files and store a new version of each changed workflow."
+        description="Validate workflow files and store a new version of each changed workflow; "
+        "files with sla_policies deploy a new SLA policy set."
     )
     async def deploy_workflow(self, info: Info, input: DeployWorkflowInput) -> DeployWorkflowResult:
         async def run() -> DeployWorkflowSuccess | WorkflowValidationError:
@@ -227,7 +242,12 @@ class WorkflowMutations:
                 workflows=[
                     DeployedWorkflow(key=d.key, version=d.version, created=d.created)
                     for d in result.deployed
-                ]
+                ],
+                sla_policies=None
+                if result.sla_policies is None
+                else DeployedSlaPolicies(
+                    version=result.sla_policies[0], created=result.sla_policies[1]
+                ),
             )
 
         return await attempt(info.context, run)

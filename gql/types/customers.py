@@ -20,6 +20,7 @@ from gql.entity_filters import (
     PersonFilter,
     RelationshipFilter,
     TaskFilter,
+    TicketFilter,
 )
 from gql.enums import CustomerKind, LifecycleStage, NameOrder
 from gql.fields import computed, to_many, to_one
@@ -30,12 +31,14 @@ from gql.ordering import (
     OpportunityOrder,
     RelationshipOrder,
     TaskOrder,
+    TicketOrder,
 )
 from gql.pagination import Connection
 from gql.types.activities import Interaction, Task
 from gql.types.node import Record
 from gql.types.sales import Opportunity
 from gql.types.staff import User
+from gql.types.tickets import Ticket
 from gql.types.timeline import TimelineConnection, customer_timeline
 
 HOME_COUNTRY = "VN"
@@ -209,6 +212,15 @@ class Customer(Record):
         filter_type=TaskFilter,
         order_type=TaskOrder,
         default_order=_BY_ID,
+    )
+
+    tickets: Connection[Ticket] = to_many(
+        "Ticket",
+        "customer_id",
+        filter_type=TicketFilter,
+        order_type=TicketOrder,
+        default_order=_BY_ID,
+        description="Tickets this customer opened.",
     )
 
     @strawberry.field(description="Everything that happened to this customer, newest first.")

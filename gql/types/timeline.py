@@ -20,6 +20,7 @@ from gql.pagination import PageInfo
 from gql.types.activities import Interaction, Task
 from gql.types.node import Actor, Node, actor_of
 from gql.types.sales import StageChange
+from gql.types.tickets import Ticket
 
 
 @strawberry.type(description="An audited change of the customer (lifecycle stage, merge, ...).")
@@ -38,7 +39,7 @@ class CustomerChange(Node):
 
 
 TimelineItem = Annotated[
-    Interaction | StageChange | Task | CustomerChange,
+    Interaction | StageChange | Task | Ticket | CustomerChange,
     strawberry.union("TimelineItem"),
 ]
 
@@ -55,7 +56,12 @@ class TimelineConnection:
     page_info: PageInfo
 
 
-_ENTITY_OF = {"INTERACTION": "Interaction", "STAGE_CHANGE": "StageChange", "TASK": "Task"}
+_ENTITY_OF = {
+    "INTERACTION": "Interaction",
+    "STAGE_CHANGE": "StageChange",
+    "TASK": "Task",
+    "TICKET": "Ticket",
+}
 
 
 def _audit_loader(context: Context) -> Any:

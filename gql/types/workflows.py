@@ -18,6 +18,7 @@ from gql.fields import computed
 from gql.types.customers import Organization, Person
 from gql.types.node import Node
 from gql.types.sales import Opportunity
+from gql.types.tickets import Ticket
 
 Info = strawberry.Info[Context, None]
 
@@ -107,7 +108,7 @@ class WorkflowVersion(Node):
 class Workflow(Node):
     key: str
     name: str
-    subject: str = strawberry.field(description="customer | opportunity | ...")
+    subject: str = strawberry.field(description="customer | opportunity | ticket")
     status: WorkflowStatus
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -171,7 +172,7 @@ class WorkflowTimer:
 
 
 WorkflowSubject = Annotated[
-    Person | Organization | Opportunity,
+    Person | Organization | Opportunity | Ticket,
     strawberry.union("WorkflowSubject", description="The record a run is about."),
 ]
 
@@ -209,6 +210,8 @@ class WorkflowRun(Node):
             return await load(info.context, "Customer", root.subject_id)
         if root.subject_type == "opportunity":
             return await load(info.context, "Opportunity", root.subject_id)
+        if root.subject_type == "ticket":
+            return await load(info.context, "Ticket", root.subject_id)
         return None
 
     @strawberry.field(description="The run's history, oldest first.")

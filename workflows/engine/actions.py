@@ -128,6 +128,8 @@ def _commands(
         return [EnrollOther(key, step_id, workflow)], {"workflow": workflow}
     if isinstance(step, s.EscalateStep):
         level, to = step.escalate.level, step.escalate.to
+        # As the runtime will store it: conditions later in this transition see the new level.
+        ctx.subject["escalationLevel"] = max(level, int(ctx.subject.get("escalationLevel") or 0))
         return [Escalate(key, step_id, level, to)], {"level": level, "to": to}
     raise TypeError(f"not an action step: {step!r}")
 

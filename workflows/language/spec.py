@@ -221,10 +221,27 @@ class Segment(Model):
 Priority = Literal["URGENT", "HIGH", "NORMAL", "LOW"]
 
 
+class BusinessDaysTarget(Model):
+    """By the closing of the Nth working day after the clock starts."""
+
+    business_days: int = Field(ge=1, le=366)
+
+
+SlaTarget = Annotated[
+    Annotated[BusinessDuration, Tag("<text>")]
+    | Annotated[BusinessDaysTarget, Tag("<business_days>")],
+    Discriminator(
+        angled(_one_of(("business_days",))),
+        custom_error_type="sla_target",
+        custom_error_message="a target is a business duration (4h, 90m) or {business_days: N}",
+    ),
+]
+
+
 class SlaTargets(Model):
-    first_reply: BusinessDuration | None = None
-    next_reply: BusinessDuration | None = None
-    resolution: BusinessDuration | None = None
+    first_reply: SlaTarget | None = None
+    next_reply: SlaTarget | None = None
+    resolution: SlaTarget | None = None
     calendar: Slug | None = None
 
 
@@ -244,7 +261,8 @@ class SlaPolicy(Model):
     applies_when: PolicyCel
     calendar: Slug | None = None
     targets: dict[Priority, SlaTargets]
-    pause_when_status: list[Annotated[str, Field(pattern=r"^[A-Z][A-Z_]*$")]] = []
+    # SOLVED and CLOSED stop the resolution clock for good; they cannot pause it.
+    pause_when_status: list[Literal["NEW", "OPEN", "PENDING", "ON_HOLD"]] = []
     warn_at: Annotated[str | int, AfterValidator(_percent)] = "75%"
 
 

@@ -20,11 +20,14 @@ from domain.activities.tasks import TaskInput, create_task
 from domain.customers import services
 from domain.customers.commands import OrganizationInput, PersonInput
 from domain.persistence import models as m
+from domain.tickets.lifecycle import escalate_ticket
 from workflows.engine import model as cmd
 from workflows.engine.context import json_safe
 from workflows.language.templates import render
 from workflows.language.validate import Definitions
 from workflows.runtime.email import enqueue_email
+from workflows.runtime.subjects import user_map
+from workflows.runtime.ticket_recipients import ticket_staff, ticket_staff_address
 from workflows.runtime.timers import cancel_timer, schedule_timer
 from workflows.runtime.webhooks import enqueue_webhook
 
@@ -73,6 +76,13 @@ async def _staff_address(to: str, subject: dict[str, Any]) -> str | None:
         manager = await m.User.get_or_none(id=owner.manager_id)
         return manager.email if manager else None
     return None
+
+
+def _for_subject(run: m.WorkflowRun, to: str) -> str:
+    """A ticket's ``subject``/``owner`` mean its customer and the customer's owner."""
+    if run.subject_type == "ticket" and to in ("subject", "owner"):
+        return "subject.customer" if to == "subject" else "subject.customer.owner"
+    return to
 
 
 def _subject_address(to: str, subject: dict[str, Any]) -> str | None:
@@ -166,9 +176,16 @@ async def carry_out(
     subject: dict[str, Any],
     now: dt.datetime,
     enroll: Any,
+    event: dict[str, Any] | None = None,
 ) -> None:
-    """Apply ``commands`` in order, inside the caller's transaction."""
-    variables = {"subject": subject, "run": {"id": run.id, "startedAt": run.started_at}, "now": now}
+    """Apply ``commands`` in order, inside the caller's transaction; templates see ``event``,
+    the run's triggering (or last awaited) event, e.g. ``event.sla.dueAt``."""
+    variables = {
+        "subject": subject,
+        "event": event or {},
+        "run": {"id": run.id, "startedAt": run.started_at},
+        "now": now,
+    }
     for command in commands:
         actor = actor_of(run, command.step_id)
         if isinstance(command, cmd.RecordStep):
@@ -188,7 +205,7 @@ async def carry_out(
         elif isinstance(command, cmd.CancelTimer):
             await cancel_timer(run_id=run.id, key=command.key)
         elif isinstance(command, cmd.SendEmail):
-            address = _subject_address(command.to, subject)
+            address = _subject_address(_for_subject(run, command.to), subject)
             if address:
                 await _message(
                     run,
@@ -201,7 +218,11 @@ async def carry_out(
                     command.retry,
                 )
         elif isinstance(command, cmd.Notify):
-            address = await _staff_address(command.to, subject)
+            address = (
+                await ticket_staff_address(command.to, run.subject_id)
+                if run.subject_type == "ticket"
+                else await _staff_address(command.to, subject)
+            )
             if address:
                 await _message(
                     run,
@@ -249,11 +270,23 @@ async def carry_out(
                 await _save_customer(run.subject_id, {"owner_id": owner_id}, actor)
         elif isinstance(command, cmd.EnrollOther):
             await enroll(command.workflow, run.subject_type, run.subject_id, now)
+        elif isinstance(command, cmd.Escalate) and run.subject_type == "ticket":
+            target = await ticket_staff(command.to, run.subject_id) if command.to else None
+            ticket = await escalate_ticket(
+                run.subject_id,
+                level=command.level,
+                assignee_id=target.id if target else None,
+                actor=actor,
+            )
+            # Later steps of this transition (a notify) render the escalated ticket.
+            subject["escalationLevel"] = ticket.escalation_level
+            if target is not None:
+                subject["assignee"] = user_map(target)
         elif isinstance(command, cmd.EndRun):
             run.ended_at = now
         else:
-            # Ticket escalation is carried out by a later release; the step is
-            # in the run's history with this note rather than silently dropped.
+            # A step this subject has no meaning for (tags or an owner on a deal or a
+            # ticket): in the run's history with this note rather than silently dropped.
             await m.WorkflowRunStep.create(
                 run_id=run.id,
                 step_id=command.step_id,

@@ -16,9 +16,16 @@ from tortoise.transactions import in_transaction
 
 from domain.persistence import models as m
 from domain.recording import record, utcnow
+from domain.sla.book import store_policy_set
+from workflows.language.durations import parse_business_duration
 from workflows.language.source import Problem
-from workflows.language.spec import Workflow
-from workflows.language.validate import Definitions, load_document, validate_texts
+from workflows.language.spec import Bundle, BusinessDaysTarget, SlaPolicy, Workflow
+from workflows.language.validate import (
+    BUNDLED_DIR,
+    Definitions,
+    load_document,
+    validate_texts,
+)
 from workflows.runtime import schedules
 
 
@@ -33,6 +40,9 @@ class Deployed:
 class DeployResult:
     problems: list[Problem] = field(default_factory=list)
     deployed: list[Deployed] = field(default_factory=list)
+    # The SLA policy set, when the files define ``sla_policies``: its version number and
+    # whether it is new.
+    sla_policies: tuple[int, bool] | None = None
 
 
 def _workflow_key(name: str, text: str) -> str | None:
@@ -49,7 +59,10 @@ async def deploy_texts(texts: dict[str, str], *, actor: str) -> DeployResult:
     keys = {name: _workflow_key(name, text) for name, text in texts.items()}
     bundles = {name: text for name, text in texts.items() if keys[name] is None}
     result = DeployResult()
+    policy_set = sla_policy_set(texts, definitions)
     async with in_transaction():
+        if policy_set is not None:
+            result.sla_policies = await store_policy_set(policy_set, bundles, actor=actor)
         for name, text in texts.items():
             key = keys[name]
             if key is None:
@@ -89,6 +102,51 @@ async def deploy_texts(texts: dict[str, str], *, actor: str) -> DeployResult:
     return result
 
 
+def sla_policy_set(texts: dict[str, str], definitions: Definitions) -> dict[str, Any] | None:
+    """The policies the files define, in file order then list order (the order they are tried
+    in), with every calendar known, as the domain stores them; None when no file has any."""
+    policies: list[SlaPolicy] = []
+    for name, text in texts.items():
+        model = load_document(name, text).model
+        if isinstance(model, Bundle):
+            policies += model.sla_policies
+    if not policies:
+        return None
+    return {
+        "calendars": dict(definitions.calendars),
+        "policies": [_policy_data(policy) for policy in policies],
+    }
+
+
+def _target_data(value: str | BusinessDaysTarget) -> int | dict[str, int]:
+    """Business minutes, or ``{"business_days": N}`` (resolved when a clock starts)."""
+    if isinstance(value, BusinessDaysTarget):
+        return {"business_days": value.business_days}
+    return int(parse_business_duration(value).total_seconds()) // 60
+
+
+def _policy_data(policy: SlaPolicy) -> dict[str, Any]:
+    targets: dict[str, dict[str, Any]] = {}
+    for priority, target in policy.targets.items():
+        entry: dict[str, Any] = {
+            metric: _target_data(value)
+            for metric in ("first_reply", "next_reply", "resolution")
+            if (value := getattr(target, metric)) is not None
+        }
+        if target.calendar is not None:
+            entry["calendar"] = target.calendar
+        targets[priority] = entry
+    warn = policy.warn_at
+    return {
+        "key": policy.key,
+        "applies_when": policy.applies_when,
+        "calendar": policy.calendar,
+        "targets": targets,
+        "pause_when_status": list(policy.pause_when_status),
+        "warn_at": int(str(warn).strip().removesuffix("%")),
+    }
+
+
 @lru_cache(maxsize=256)
 def _definitions(source_name: str, source: str, bundles_json: str) -> Definitions:
     texts = {source_name: source, **json.loads(bundles_json)}
@@ -108,3 +166,16 @@ def version_definitions(version: m.WorkflowVersion) -> tuple[Workflow, Definitio
     )
     (workflow,) = definitions.workflows.values()
     return workflow, definitions
+
+
+#: The shipped files a fresh installation deploys so that SLAs work before anyone writes YAML.
+SHIPPED_SLA_FILES = ("sla.yaml", "gold-breach-escalation.yaml", "sla-warning.yaml")
+
+
+async def deploy_shipped_sla(*, actor: str = "system") -> DeployResult | None:
+    """Deploy the shipped calendars, SLA policies, templates and SLA workflows when no SLA
+    policy set was ever deployed (a fresh installation); None when one was."""
+    if await m.SlaPolicySet.exists():
+        return None
+    texts = {name: (BUNDLED_DIR / name).read_text(encoding="utf-8") for name in SHIPPED_SLA_FILES}
+    return await deploy_texts(texts, actor=actor)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from domain.persistence import models as m
+from domain.sla import tracking as sla
 from workflows.engine import EventArrived, TimerFired
 from workflows.language.spec import EventTrigger, ScheduleTrigger
 from workflows.runtime import relay, schedules, timers
@@ -38,6 +39,9 @@ async def on_timer(timer: m.Timer) -> None:
     if timer.run_id is None:
         if timer.purpose == "schedule":
             await scheduled_tick(str((timer.payload or {}).get("workflow")), utcnow())
+        elif timer.purpose == sla.TIMER_PURPOSE:
+            # Never before the due instant, whatever this process's clock says.
+            await sla.tick(int(timer.payload["ticketId"]), max(utcnow(), timer.due_at))
         return
     run = await m.WorkflowRun.get_or_none(id=timer.run_id)
     if run is not None:
@@ -45,7 +49,7 @@ async def on_timer(timer: m.Timer) -> None:
 
 
 async def _event_data(event: m.DomainEvent) -> tuple[dict[str, Any], dict[str, int]]:
-    """The event as CEL sees it, and the subjects it is about (customer, opportunity)."""
+    """The event as CEL sees it, and the subjects it is about (customer, opportunity, ticket)."""
     data: dict[str, Any] = {
         "type": event.type,
         "occurredAt": event.occurred_at,
@@ -92,6 +96,18 @@ async def _event_data(event: m.DomainEvent) -> tuple[dict[str, Any], dict[str, i
                 "name": deal.name,
                 "status": deal.status,
                 "amount": str(deal.amount),
+            }
+    elif kind == "ticket":
+        ticket = await m.Ticket.get_or_none(id=event.subject_id)
+        if ticket is not None:
+            subjects["customer"] = ticket.customer_id
+            subjects["ticket"] = ticket.id
+            data["ticket"] = {
+                "id": ticket.id,
+                "subject": ticket.subject,
+                "status": ticket.status,
+                "priority": ticket.priority,
+                "escalationLevel": ticket.escalation_level,
             }
     if "customer" in subjects and kind != "customer":
         customer = await m.Customer.get_or_none(id=subjects["customer"])

@@ -61,7 +61,15 @@ async def apply_input(run: m.WorkflowRun, event: Input, now: dt.datetime) -> m.W
             paused=workflow_row.status == "PAUSED",
         )
         transition = advance(definition, RunState.from_json(run.state_json), event, env)
-        await carry_out(run, transition.commands, definitions, subject or {}, now, enroll_by_key)
+        await carry_out(
+            run,
+            transition.commands,
+            definitions,
+            subject or {},
+            now,
+            enroll_by_key,
+            event=transition.state.vars.get("event"),
+        )
         state = transition.state
         run.state_json = state.to_json()
         run.state = state.status

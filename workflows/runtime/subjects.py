@@ -11,7 +11,7 @@ from domain.persistence import models as m
 from domain.text import decode_tags
 
 
-def _user(user: m.User | None) -> dict[str, Any] | None:
+def user_map(user: m.User | None) -> dict[str, Any] | None:
     if user is None:
         return None
     return {
@@ -94,7 +94,7 @@ def _customer_map(
             "smsOptIn": customer.sms_opt_in,
             "unsubscribedAt": customer.unsubscribed_at,
         },
-        "owner": _user(owner),
+        "owner": user_map(owner),
         "organization": None
         if organization is None
         else {
@@ -125,6 +125,7 @@ async def load_subject(subject_type: str, subject_id: int) -> dict[str, Any] | N
         if deal is None:
             return None
         customer = await m.Customer.get_or_none(id=deal.customer_id)
+        owner = await m.User.get_or_none(id=deal.owner_id) if deal.owner_id else None
         return {
             "id": deal.id,
             "name": deal.name,
@@ -133,6 +134,10 @@ async def load_subject(subject_type: str, subject_id: int) -> dict[str, Any] | N
             "currency": deal.currency,
             "stageId": deal.stage_id,
             "customer": None if customer is None else await customer_subject(customer),
-            "owner": _user(await m.User.get_or_none(id=deal.owner_id) if deal.owner_id else None),
+            "owner": user_map(owner),
         }
-    return None  # tickets arrive with the service desk
+    if subject_type == "ticket":
+        from workflows.runtime.ticket_subject import load_ticket_subject  # imports this module
+
+        return await load_ticket_subject(subject_id)
+    return None

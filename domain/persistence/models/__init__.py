@@ -13,7 +13,9 @@ from domain.persistence.models.automation import (
 )
 from domain.persistence.models.customers import AttributeDefinition, Customer, Relationship
 from domain.persistence.models.sales import Opportunity, Pipeline, Stage, StageChange
+from domain.persistence.models.sla import SlaEvent, SlaMetric, SlaPolicySet, SlaSheet
 from domain.persistence.models.staff import Team, User
+from domain.persistence.models.tickets import Ticket, TicketComment
 
 __models__ = [
     Team,
@@ -27,6 +29,12 @@ __models__ = [
     StageChange,
     Interaction,
     Task,
+    Ticket,
+    TicketComment,
+    SlaPolicySet,
+    SlaSheet,
+    SlaMetric,
+    SlaEvent,
     AuditEntry,
     DomainEvent,
     Workflow,
@@ -48,10 +56,16 @@ __all__ = [
     "Opportunity",
     "Pipeline",
     "Relationship",
+    "SlaEvent",
+    "SlaMetric",
+    "SlaPolicySet",
+    "SlaSheet",
     "Stage",
     "StageChange",
     "Task",
     "Team",
+    "Ticket",
+    "TicketComment",
     "Timer",
     "User",
     "WebhookDelivery",

@@ -1,4 +1,4 @@
-"""A customer's timeline: interactions, deal stage moves, tasks and audited changes merged
+"""A customer's timeline: interactions, deal stage moves, tasks, tickets and audited changes merged
 newest first, paged with a keyset cursor on (time, kind, id), batched across customers."""
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ _SOURCES = {
     "STAGE_CHANGE": "SELECT customer_id AS c, changed_at AS at, id FROM stage_changes "
     "WHERE deleted_at IS NULL AND customer_id IN ({ids})",
     "TASK": "SELECT customer_id AS c, created_at AS at, id FROM tasks "
+    "WHERE deleted_at IS NULL AND customer_id IN ({ids})",
+    "TICKET": "SELECT customer_id AS c, created_at AS at, id FROM tickets "
     "WHERE deleted_at IS NULL AND customer_id IN ({ids})",
     "CHANGE": "SELECT target_id AS c, at, id FROM audit_entries "
     "WHERE target_type = 'Customer' AND target_id IN ({ids})",

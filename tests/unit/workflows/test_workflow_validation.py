@@ -342,13 +342,18 @@ def test_missing_path_is_a_problem(tmp_path: Path) -> None:
 def test_bundled_definitions_validate_clean() -> None:
     definitions, problems = validate_paths([BUNDLED_DIR])
     assert problems == []
-    assert set(definitions.workflows) == {"welcome-nurture", "meeting-follow-up", "re-engagement"}
-    assert {"welcome-lead", "reengage-offer-a", "reengage-offer-b"} <= set(definitions.templates)
+    assert {"welcome-nurture", "meeting-follow-up", "re-engagement", "gold-breach-escalation",
+            "sla-warning"} <= set(definitions.workflows)  # fmt: skip
+    assert {"welcome-lead", "reengage-offer-a", "reengage-offer-b", "sla-apology", "sla-breach",
+            "sla-breach-level-2", "sla-warning"} <= set(definitions.templates)  # fmt: skip
     assert "inactive-90-days" in definitions.segments
+    assert list(definitions.sla_policies) == ["gold", "standard"]
+    assert {"vn-office", "always"} <= set(definitions.calendars)
 
     out = io.StringIO()
     assert main_validate([str(BUNDLED_DIR)], out) == 0
-    assert out.getvalue().strip() == "4 files OK"
+    shipped = len(list(BUNDLED_DIR.glob("*.yaml")))
+    assert out.getvalue().strip() == f"{shipped} files OK"
 
 
 def test_references_resolve_to_bundled_definitions() -> None:
