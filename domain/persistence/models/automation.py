@@ -132,7 +132,8 @@ class EmailMessage(Model):
     subject = fields.CharField(max_length=500)
     text = fields.TextField()
     html = fields.TextField(null=True)
-    status = fields.CharField(max_length=8, default="PENDING")  # PENDING|SENDING|SENT|FAILED
+    # PENDING | SENDING | SENT | FAILED | CANCELLED (its recipient's data was erased)
+    status = fields.CharField(max_length=10, default="PENDING")
     attempts = fields.IntField(default=0)
     next_attempt_at = fields.DatetimeField(null=True, db_index=True)
     sending_since = fields.DatetimeField(null=True)
