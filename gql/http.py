@@ -11,6 +11,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from domain.recording import current_request_id
 from gql.context import Context
 from gql.schema import schema
 
@@ -35,6 +36,8 @@ class RapportGraphQL(GraphQL[Context, None]):
         )
         if header:
             context.request_id = header[:64]
+        # The use cases run in this task, after this: their audit entries name the request.
+        current_request_id.set(context.request_id)
         return context
 
 
