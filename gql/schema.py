@@ -15,6 +15,7 @@ from strawberry.types.execution import ExecutionContext
 from tortoise.models import Model
 
 from gql.analytics import AnalyticsQuery
+from gql.audit import AuditQuery
 from gql.errors import PublicErrors, log_unexpected
 from gql.fields import install_fast_resolvers
 from gql.mutations.activities import ActivityMutations
@@ -58,7 +59,7 @@ class RapportSchema(strawberry.Schema):
         log_unexpected(errors, execution_context)
 
 
-Query = merge_types("Query", (ListQuery, AnalyticsQuery, AttributeQuery, WorkflowQuery))
+Query = merge_types("Query", (ListQuery, AnalyticsQuery, AttributeQuery, WorkflowQuery, AuditQuery))
 Mutation = merge_types(
     "Mutation",
     (
