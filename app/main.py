@@ -18,6 +18,7 @@ from tortoise.connection import get_connection
 from app.settings import Settings
 from domain.persistence.db import close_database, open_database
 from gql.http import graphql_app
+from gql.live_hub import LiveEventHub
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +44,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     GraphiQL is served on ``GET /graphql`` to browsers only outside production.
     """
     settings = settings or Settings()
-    gql_app = graphql_app(graphiql=not settings.is_production)
+    live_events = LiveEventHub(settings.redis_url) if settings.redis_url else None
+    gql_app = graphql_app(graphiql=not settings.is_production, live_events=live_events)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -51,6 +53,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             yield
         finally:
+            if live_events is not None:
+                await live_events.close()
             await close_database()
 
     async def healthz(request: Request) -> JSONResponse:

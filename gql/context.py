@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
+from gql.live_hub import LiveEventHub
 from gql.loaders import Loaders
 
 
@@ -21,3 +22,5 @@ class Context:
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     loaders: Loaders = field(default_factory=Loaders)
     connection_params: dict[str, Any] | None = None
+    #: This process's live events, for subscriptions (None without Redis).
+    live_events: LiveEventHub | None = None

@@ -13,10 +13,15 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from domain.recording import current_request_id
 from gql.context import Context
+from gql.live_hub import LiveEventHub
 from gql.schema import schema
 
 
 class RapportGraphQL(GraphQL[Context, None]):
+    def __init__(self, *args: Any, live_events: LiveEventHub | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.live_events = live_events
+
     def encode_json(self, data: object) -> bytes:
         # orjson: several times faster than the standard library on a page of nested records.
         return orjson.dumps(data)
@@ -33,6 +38,7 @@ class RapportGraphQL(GraphQL[Context, None]):
             request=request,
             response=response if isinstance(response, Response) else None,
             actor=actor,
+            live_events=self.live_events,
         )
         if header:
             context.request_id = header[:64]
@@ -41,11 +47,14 @@ class RapportGraphQL(GraphQL[Context, None]):
         return context
 
 
-def graphql_app(*, graphiql: bool = True, **options: Any) -> RapportGraphQL:
+def graphql_app(
+    *, graphiql: bool = True, live_events: LiveEventHub | None = None, **options: Any
+) -> RapportGraphQL:
     return RapportGraphQL(
         schema,
         graphql_ide="graphiql" if graphiql else None,
         allow_queries_via_get=True,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        live_events=live_events,
         **options,
     )

@@ -28,6 +28,7 @@ from gql.mutations.sales import SalesMutations
 from gql.mutations.staff import StaffMutations
 from gql.mutations.workflows import WorkflowMutations, WorkflowQuery
 from gql.queries import Query as ListQuery
+from gql.subscriptions import Subscription
 from gql.types.customers import Organization, Person
 from gql.types.sales import Stage, StageChange
 
@@ -81,6 +82,7 @@ def build_schema(*, fast_resolvers: bool = True) -> RapportSchema:
     built = RapportSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[Person, Organization, Stage, StageChange, *ERROR_TYPES],
         # Clients send the same few documents over and over: parse and validate each once.
         extensions=[

