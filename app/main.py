@@ -16,6 +16,7 @@ from starlette.routing import Route, WebSocketRoute
 from tortoise.connection import get_connection
 
 from app.settings import Settings
+from domain.identity.tokens import TokenConfig
 from domain.persistence.db import close_database, open_database
 from gql.http import graphql_app
 from gql.live_hub import LiveEventHub
@@ -45,7 +46,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """
     settings = settings or Settings()
     live_events = LiveEventHub(settings.redis_url) if settings.redis_url else None
-    gql_app = graphql_app(graphiql=not settings.is_production, live_events=live_events)
+    gql_app = graphql_app(
+        graphiql=not settings.is_production,
+        tokens=TokenConfig(
+            secret=settings.token_secret,
+            access_ttl=settings.access_token_ttl,
+            refresh_ttl=settings.refresh_token_ttl,
+        ),
+        unauthenticated_role=settings.unauthenticated_role,
+        live_events=live_events,
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -27,6 +27,7 @@ from gql.mutations.results import ERROR_TYPES
 from gql.mutations.sales import SalesMutations
 from gql.mutations.staff import StaffMutations
 from gql.mutations.workflows import WorkflowMutations, WorkflowQuery
+from gql.permissions import install_permissions
 from gql.queries import Query as ListQuery
 from gql.subscriptions import Subscription
 from gql.types.customers import Organization, Person
@@ -94,6 +95,8 @@ def build_schema(*, fast_resolvers: bool = True) -> RapportSchema:
     )
     if fast_resolvers:
         install_fast_resolvers(built)
+    # Last: it wraps whatever resolvers the fields ended up with.
+    install_permissions(built)
     return built
 
 

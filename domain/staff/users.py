@@ -7,11 +7,11 @@ from tortoise.transactions import in_transaction
 from domain.contact import normalize_email
 from domain.customers.normalize import normalize_timezone
 from domain.errors import Conflict, NotFound, ValidationFailed
+from domain.identity.permissions import ROLES
 from domain.persistence.models import Team, User
 from domain.recording import record
 from domain.text import fold_required
 
-ROLES = ("ADMIN", "MANAGER", "SALES", "SUPPORT", "ANALYST")
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 
 
