@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,7 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from domain.errors import NotFound, ValidationFailed
+from domain.identity.sessions import revoke_user_sessions
 from domain.persistence.models import (
     Customer,
     EmailMessage,
@@ -87,23 +88,6 @@ class HandoverResult:
     reassigned: dict[str, int]
     #: Pending workflow e-mails redirected from the departing user to the new owner.
     redirected_emails: int
-
-
-#: Revokes every token and API key of a user, inside the caller's transaction. The identity
-#: module installs it (see :func:`set_token_revoker`); the domain does not know how tokens work.
-TokenRevoker = Callable[[int, str], Awaitable[int]]
-
-
-async def _no_tokens(user_id: int, actor: str) -> int:
-    return 0
-
-
-_revoke_tokens: TokenRevoker = _no_tokens
-
-
-def set_token_revoker(revoker: TokenRevoker | None) -> None:
-    global _revoke_tokens
-    _revoke_tokens = revoker or _no_tokens
 
 
 async def _user(user_id: int) -> User:
@@ -238,7 +222,7 @@ async def hand_over_and_deactivate(
 ) -> HandoverResult:
     """Reassign everything ``user_id`` owns to ``reassign_to`` (or spread it with ``strategy``
     over the active members of their teams), redirect their pending workflow e-mails, revoke
-    their tokens and deactivate them: all or nothing, one audit entry per changed record.
+    their sessions and deactivate them: all or nothing, one audit entry per changed record.
 
     Running it again for an inactive user hands over whatever still points at them.
     """
@@ -265,7 +249,9 @@ async def hand_over_and_deactivate(
             for step in REASSIGNMENTS
         }
         redirected = await _redirect_pending_emails(user, picker, actor)
-        await _revoke_tokens(user.id, actor)
+        # Their access and refresh tokens stop working at once (authentication also refuses
+        # inactive users). API keys are the company's integrations, not the user's: kept.
+        revoked = await revoke_user_sessions(user.id, reason="deactivated")
         if user.active:
             await User.filter(id=user.id).update(active=False, updated_by=actor, updated_at=now)
             await record(
@@ -273,9 +259,12 @@ async def hand_over_and_deactivate(
                 "user.deactivate",
                 "User",
                 user.id,
-                {"active": [True, False]},
+                {"active": [True, False], "sessions_revoked": [None, revoked]},
                 "user.deactivated",
                 {"reassigned": reassigned, "strategy": strategy, "reassignTo": reassign_to},
             )
             user.active = False
+        elif revoked:
+            changes = {"sessions_revoked": [None, revoked]}
+            await record(actor, "user.revoke_sessions", "User", user.id, changes)
     return HandoverResult(user=user, reassigned=reassigned, redirected_emails=redirected)

@@ -13,7 +13,10 @@ from pathlib import Path
 import pytest
 
 from domain.activities.interactions import log_interaction
-from domain.errors import NotFound, ValidationFailed
+from domain.errors import NotFound, Unauthenticated, ValidationFailed
+from domain.identity.authentication import authenticate
+from domain.identity.sessions import login, refresh, set_password
+from domain.identity.tokens import TokenConfig
 from domain.persistence import models as m
 from domain.sales.pipelines import ensure_default_pipelines
 from domain.staff.handover import ROUND_ROBIN_IN_TEAM, hand_over_and_deactivate
@@ -226,7 +229,7 @@ async def test_round_robin_handover_leaves_nothing_behind(database: str, clock: 
     assert customer_entries == {c.id: owners[c.id] for c in book}
     [redirect] = [e for e in entries if e.action == "email.redirect"]
     [deactivation] = [e for e in entries if e.action == "user.deactivate"]
-    assert deactivation.changes == {"active": [True, False]}
+    assert deactivation.changes == {"active": [True, False], "sessions_revoked": [None, 0]}
     assert redirect.target_id == reminder_a.id
 
     # Runs resolve ``owner`` when they act: A's queued reminder now goes to A's new owner, and
@@ -265,8 +268,22 @@ async def test_handover_to_one_user_and_typed_errors(database: str) -> None:
     assert (await m.User.get(id=leaving.id)).active is True
     assert await m.AuditEntry.all().count() == audit_before
 
+    config = TokenConfig(secret="handover-test-secret-0123456789abcdef")
+    await set_password(leaving.id, "mật khẩu dài đủ 12", actor=ACTOR)
+    phone = await login(config, "leaving@rapport.vn", "mật khẩu dài đủ 12")
+    laptop = await login(config, "leaving@rapport.vn", "mật khẩu dài đủ 12")
+    assert (await authenticate(phone.access_token, config)).user_id == leaving.id
+
     result = await hand_over_and_deactivate(leaving.id, reassign_to=heirs[1].id, actor=ACTOR)
     assert result.reassigned == {"Customer": 12, "Opportunity": 1, "Task": 0}
+    # Every token they hold stops working at once.
+    for tokens in (phone, laptop):
+        with pytest.raises(Unauthenticated):
+            await authenticate(tokens.access_token, config)
+        with pytest.raises(Unauthenticated):
+            await refresh(config, tokens.refresh_token)
+    [deactivation] = await m.AuditEntry.filter(action="user.deactivate")
+    assert deactivation.changes == {"active": [True, False], "sessions_revoked": [None, 2]}
     assert await m.Customer.filter(owner_id=heirs[1].id).count() == 12
     # Again, for an already inactive user: nothing left to move, no second deactivation.
     again = await hand_over_and_deactivate(leaving.id, reassign_to=heirs[1].id, actor=ACTOR)
