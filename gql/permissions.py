@@ -76,6 +76,8 @@ QUERY_PERMISSIONS: Mapping[str, tuple[Requirement, ...]] = {
     "me": (),
     "apiKeys": _read("ApiKey"),
     "auditEntries": _read("AuditEntry"),
+    # The export includes the customer's audit trail: administrators only.
+    "exportCustomerData": (("read", "Customer"), ("read", "AuditEntry")),
 }
 
 MUTATION_PERMISSIONS: Mapping[str, tuple[Requirement, ...]] = {
@@ -118,6 +120,9 @@ MUTATION_PERMISSIONS: Mapping[str, tuple[Requirement, ...]] = {
     "enrollInWorkflow": (("create", "WorkflowRun"),),
     "cancelWorkflowRun": (("update", "WorkflowRun"),),
     "retryWorkflowRun": (("update", "WorkflowRun"),),
+    # Erasure rewrites the audit trail, handover changes users: administrators only.
+    "eraseCustomer": (("delete", "Customer"), ("update", "AuditEntry")),
+    "deactivateUser": (("update", "User"),),
 }
 
 ROOTS: Mapping[str, Mapping[str, tuple[Requirement, ...]]] = {

@@ -22,6 +22,7 @@ from gql.mutations.activities import ActivityMutations
 from gql.mutations.attributes import AttributeMutations, AttributeQuery
 from gql.mutations.bulk import BulkMutations
 from gql.mutations.customers import CustomerMutations
+from gql.mutations.privacy import PrivacyMutations, PrivacyQuery
 from gql.mutations.relationships import RelationshipMutations
 from gql.mutations.results import ERROR_TYPES
 from gql.mutations.sales import SalesMutations
@@ -61,7 +62,9 @@ class RapportSchema(strawberry.Schema):
         log_unexpected(errors, execution_context)
 
 
-Query = merge_types("Query", (ListQuery, AnalyticsQuery, AttributeQuery, WorkflowQuery, AuditQuery))
+Query = merge_types(
+    "Query", (ListQuery, AnalyticsQuery, AttributeQuery, WorkflowQuery, AuditQuery, PrivacyQuery)
+)
 Mutation = merge_types(
     "Mutation",
     (
@@ -73,6 +76,7 @@ Mutation = merge_types(
         SalesMutations,
         StaffMutations,
         WorkflowMutations,
+        PrivacyMutations,
     ),
 )
 
