@@ -165,6 +165,15 @@ async def test_round_robin_handover_leaves_nothing_behind(database: str, clock: 
     assert await _fire_due(clock) == 1
     reminder_a = await m.EmailMessage.get(run_id=run_a.id)
     assert (reminder_a.to_address, reminder_a.status) == ("leaving@rapport.vn", "PENDING")
+    # Every workflow action is audited under the run and the step that took it.
+    [queued] = await m.AuditEntry.filter(target_type="EmailMessage", target_id=reminder_a.id)
+    assert (queued.actor, queued.action) == (
+        f"workflow:run:{run_a.id}:step:remind-owner",
+        "email.enqueue",
+    )
+    [task_a] = await m.Task.filter(customer_id=book[1].id, created_by__startswith="workflow:")
+    [created] = await m.AuditEntry.filter(target_type="Task", target_id=task_a.id)
+    assert created.actor == f"workflow:run:{run_a.id}:step:follow-up-task"
     run_b = await _meeting(book[2], leaving, clock)
     audit_before = await m.AuditEntry.all().count()
 
