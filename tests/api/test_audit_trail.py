@@ -21,3 +21,25 @@ async def test_audit_entries_carry_the_request_id(api: httpx.AsyncClient) -> Non
     assert second.request_id is not None
     assert third.request_id is not None
     assert len({first.request_id, second.request_id, third.request_id}) == 3
+
+
+IMPORT = """mutation($rows: [ImportRowInput!]!) { importCustomers(input: {rows: $rows}) {
+  ... on ImportCustomersSuccess { created } } }"""
+AUDIT_BY_ACTOR = """query($actor: String!) { auditEntries(filter: {actor: $actor}) {
+  totalCount edges { node { actorRef action requestId } } } }"""
+
+
+async def test_imports_are_audited_as_an_import_batch(api: httpx.AsyncClient) -> None:
+    rows = [
+        {"person": {"firstName": "Mai", "emails": [{"address": "mai@khach.vn"}]}},
+        {"organization": {"displayName": "Hải Âu", "domain": "haiau.vn"}},
+    ]
+    await gql(api, IMPORT, {"rows": rows}, headers={"x-request-id": "batch-7"})
+    await gql(api, CREATE_TEAM, {"name": "Không phải nhập"})
+    imported = (await gql(api, AUDIT_BY_ACTOR, {"actor": "import"}))["data"]["auditEntries"]
+    assert imported["totalCount"] == 2
+    # The batch and the principal who ran it (the tests' trusted client acts as "api").
+    assert {e["node"]["actorRef"] for e in imported["edges"]} == {"import:batch-7:api"}
+    assert {e["node"]["requestId"] for e in imported["edges"]} == {"batch-7"}
+    batch = (await gql(api, AUDIT_BY_ACTOR, {"actor": "import:batch-7"}))["data"]
+    assert batch["auditEntries"]["totalCount"] == 2
