@@ -10,13 +10,14 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.types.unset import UNSET
+from strawberry.types.unset import UNSET, UnsetType
 
 from domain.errors import Unauthenticated
 from domain.identity.authentication import authenticate
 from domain.identity.principal import ANONYMOUS, Principal, trusted
 from domain.identity.tokens import TokenConfig, random_secret
 from domain.recording import current_request_id
+from gql.connection_auth import connection_principal
 from gql.context import Context
 from gql.live_hub import LiveEventHub
 from gql.schema import schema
@@ -59,6 +60,13 @@ class RapportGraphQL(GraphQL[Context, None]):
     def __init__(self, *args: Any, live_events: LiveEventHub | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.live_events = live_events
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        # Subscriptions authenticate in connection_init (gql/connection_auth.py).
+        context.principal = await connection_principal(
+            context.connection_params or {}, context.principal, context.tokens
+        )
+        return UNSET
 
     def encode_json(self, data: object) -> bytes:
         # orjson: several times faster than the standard library on a page of nested records.

@@ -19,6 +19,8 @@ from typing import Any
 import strawberry
 
 from domain.errors import DomainError
+from domain.identity.permissions import require
+from gql.connection_auth import LiveCredential
 from gql.context import Context
 from gql.dataloaders import load
 from gql.ids import STORAGE_OF, decode_id, decode_pk
@@ -106,9 +108,13 @@ async def _events(info: Info, accept: Callable[[LiveEvent], bool]) -> AsyncItera
     hub = info.context.live_events
     if hub is None:
         raise LiveEventsUnavailable("live events need Redis (REDIS_URL) in the API process")
+    credential = LiveCredential.of(
+        info.context.connection_params, info.context.request, info.context.tokens
+    )
     async with hub.subscribe() as events:
         async for event in events:
             if accept(event):
+                await credential.ensure_valid()
                 info.context.loaders = Loaders()
                 yield event
 
@@ -164,6 +170,7 @@ class Subscription:
     async def customer_changed(
         self, info: Info, id: strawberry.ID | None = None
     ) -> AsyncGenerator[CustomerChangedEvent, None]:
+        require(info.context.principal, "read", "Customer")
         pk = decode_pk(id, "Person", "Organization") if id is not None else None
 
         def accept(event: LiveEvent) -> bool:
@@ -188,6 +195,7 @@ class Subscription:
     async def timeline_updated(
         self, info: Info, customer_id: strawberry.ID
     ) -> AsyncGenerator[TimelineUpdatedEvent, None]:
+        require(info.context.principal, "read", "Customer")
         pk = decode_pk(customer_id, "Person", "Organization", field="customerId")
 
         def accept(event: LiveEvent) -> bool:

@@ -275,13 +275,14 @@ def redis_url(redis_server: str) -> str:
 
 
 @pytest.fixture
-def live_server_environment() -> dict[str, str]:
-    """Extra environment of the ``live_server`` process; override in a module (e.g. Redis)."""
+def live_server_environment() -> dict[str, str | None]:
+    """Extra environment of the ``live_server`` process (None: unset the variable); override
+    in a module, e.g. to give it Redis."""
     return {}
 
 
 @pytest.fixture
-def live_server(db_url: str, live_server_environment: dict[str, str]) -> Iterator[str]:
+def live_server(db_url: str, live_server_environment: dict[str, str | None]) -> Iterator[str]:
     """Base URL (``http://127.0.0.1:<port>``) of uvicorn serving the app on ``db_url``.
 
     A separate process (its own Tortoise state), listening on a socket this fixture bound to a
@@ -303,7 +304,11 @@ def live_server(db_url: str, live_server_environment: dict[str, str]) -> Iterato
         "RAPPORT_UNAUTHENTICATED_ROLE": "ADMIN",
     }
     env.pop("REDIS_URL", None)
-    env.update(live_server_environment)
+    for name, value in live_server_environment.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
     command = [
         sys.executable,
         "-m",

@@ -41,27 +41,50 @@ class Subscriber:
         await self._send({"id": operation_id, "type": "subscribe", "payload": payload})
 
     async def wait_for(self, predicate: Any, within: float = 10.0) -> dict[str, Any]:
-        """Read until an event matches ``predicate``; return it (every one read is kept)."""
+        """The first event received that matches ``predicate``, reading more until one does."""
+        for event in self.events:
+            if predicate(event):
+                return event
         async with asyncio.timeout(within):
             while True:
-                event = await self._next_event()
-                if predicate(event):
-                    return event
+                message = await self._next_message()
+                if message["type"] == "next" and predicate(message["payload"]["data"]):
+                    return dict(message["payload"]["data"])
 
-    async def _next_event(self) -> dict[str, Any]:
+    async def operation_errors(self, operation_id: str, within: float = 10.0) -> list[Any]:
+        """Read until operation ``operation_id`` reports errors; return them."""
+        async with asyncio.timeout(within):
+            while True:
+                message = await self._next_message()
+                if message.get("id") != operation_id:
+                    continue
+                if message["type"] == "error":
+                    return list(message["payload"])
+                if message["type"] == "next" and message["payload"].get("errors"):
+                    return list(message["payload"]["errors"])
+
+    async def next_message_of(self, operation_id: str, within: float = 10.0) -> dict[str, Any]:
+        async with asyncio.timeout(within):
+            while True:
+                message = await self._next_message()
+                if message.get("id") == operation_id:
+                    return message
+
+    async def _next_message(self) -> dict[str, Any]:
+        """The next operation message; events (``next`` with data) and errors are recorded."""
         while True:
-            message = orjson.loads(await self.socket.recv())
+            message: dict[str, Any] = orjson.loads(await self.socket.recv())
             if message["type"] == "ping":
                 await self._send({"type": "pong"})
-            elif message["type"] == "next":
+                continue
+            if message["type"] == "next":
                 if message["payload"].get("errors"):
                     self.errors.append(message["payload"]["errors"])
-                data: dict[str, Any] = message["payload"]["data"]
-                self.events.append(data)
-                return data
+                if message["payload"].get("data"):
+                    self.events.append(message["payload"]["data"])
             elif message["type"] == "error":
                 self.errors.append(message["payload"])
-                raise AssertionError(f"subscription error: {message['payload']}")
+            return message
 
     async def _send(self, message: dict[str, Any]) -> None:
         await self.socket.send(orjson.dumps(message).decode())
