@@ -8,7 +8,8 @@ Erased (irreversibly, in one transaction):
   consent is withdrawn, so nothing is ever sent to them again;
 - the free text of their interactions (subject and body) and tasks (notes), relationship notes,
   and any task title, deal name or lost reason that mentions them;
-- their e-mails in the outbox (recipient, subject, bodies); unsent ones are CANCELLED;
+- their e-mails in the outbox (recipient, subject, bodies); unsent ones are CANCELLED, as are
+  unsent webhook calls of their runs (bodies redacted);
 - their workflow runs end (EXITED, reason ``erased``), pending timers cancelled, the event a run
   remembered reduced to its type, step details redacted;
 - personal values in the audit trail and event outbox about any of these records.
@@ -41,6 +42,7 @@ from domain.persistence.models import (
     Relationship,
     Task,
     Timer,
+    WebhookDelivery,
     WorkflowRun,
     WorkflowRunStep,
 )
@@ -210,6 +212,24 @@ async def _erase_emails(
     return list(messages), cancelled
 
 
+async def _erase_webhooks(run_ids: list[int], who: Identifiers) -> tuple[list[int], int]:
+    """Webhook calls their runs made: bodies redacted; unsent ones cancelled, since what they
+    would post is about someone who asked to be forgotten. Returns (ids, cancelled)."""
+    deliveries = await WebhookDelivery.filter(run_id__in=run_ids) if run_ids else []
+    cancelled = 0
+    for delivery in deliveries:
+        values: dict[str, Any] = {
+            "body": who.redact(delivery.body),
+            "url": who.redact(delivery.url),
+        }
+        if delivery.status in ("PENDING", "SENDING"):
+            values.update(status="CANCELLED", next_attempt_at=None, sending_since=None)
+            values["last_error"] = "cancelled: the customer's personal data was erased"
+            cancelled += 1
+        await WebhookDelivery.filter(id=delivery.id).update(**values)
+    return [d.id for d in deliveries], cancelled
+
+
 async def erase_customer(customer_id: int, *, actor: str) -> Erasure:
     """Erase what identifies customer ``customer_id`` (deleted or not; a merged one is followed
     to the customer it was merged into). Irreversible; audited without the erased values."""
@@ -253,6 +273,7 @@ async def erase_customer(customer_id: int, *, actor: str) -> Erasure:
         emails, counts["cancelledEmails"] = await _erase_emails(
             addresses, [r.id for r in runs], who
         )
+        webhooks, counts["cancelledWebhooks"] = await _erase_webhooks([r.id for r in runs], who)
         targets: dict[str, list[int]] = {
             "Customer": ids,
             "Interaction": interactions,
@@ -260,6 +281,7 @@ async def erase_customer(customer_id: int, *, actor: str) -> Erasure:
             "Opportunity": deals,
             "Relationship": relationships,
             "EmailMessage": emails,
+            "WebhookDelivery": webhooks,
             "WorkflowRun": [r.id for r in runs],
         }
         counts["redactedHistory"] = await _redact_history(targets, who)

@@ -49,6 +49,20 @@ NEEDLES = (
 )
 
 
+#: Posts each called customer to an integration, then waits a day (the post stays queued).
+TELL_CRM = """key: tell-crm
+subject: customer
+trigger: {event: interaction.logged, when: 'event.interaction.kind == "CALL"'}
+steps:
+  - id: tell-crm
+    webhook:
+      url: https://hooks.example.vn/crm
+      body: {name: "${ subject.displayName }", email: "${ subject.primaryEmail }"}
+  - id: later
+    wait: 1d
+"""
+
+
 class FakeClock:
     def __init__(self, now: dt.datetime) -> None:
         self.now = now
@@ -71,7 +85,8 @@ def clock() -> Iterator[FakeClock]:
 async def _world(clock: FakeClock) -> dict[str, Any]:
     bundled = Path(BUNDLED_DIR)
     names = ("welcome-nurture.yaml", "meeting-follow-up.yaml", "templates.yaml")
-    await deploy_texts({n: (bundled / n).read_text("utf-8") for n in names}, actor=ACTOR)
+    texts = {n: (bundled / n).read_text("utf-8") for n in names}
+    await deploy_texts({**texts, "tell-crm.yaml": TELL_CRM}, actor=ACTOR)
     owner = await create_user(name="Chủ Sở Hữu", email="owner@rapport.vn", actor=ACTOR)
     employer = await services.create_organization(
         OrganizationInput(display_name="Công ty Xây dựng Sông Hồng", domain="songhong.vn"),
@@ -180,7 +195,7 @@ async def test_export_holds_everything_about_them_and_nobody_else(
     assert deals["Hợp đồng với Nguyễn Văn An"]["amount"] == "50000000.00"
     assert len(deals["Hợp đồng với Nguyễn Văn An"]["stage_changes"]) == 2  # opened, won
     runs = {r["workflow_id"]: r for r in data["workflowRuns"]}
-    assert len(runs) == 2  # welcome nurture, meeting follow-up
+    assert len(runs) == 3  # welcome nurture, meeting follow-up, tell-crm
     assert all(r["steps"] for r in runs.values())
     [welcome] = data["emails"]
     assert welcome["to_address"] == "an.nguyen@khach.vn"
@@ -214,13 +229,19 @@ async def test_erasure_leaves_nothing_personal_and_keeps_history(
     }
     binh_before = await m.Customer.get(id=binh.id)
     live_runs = await m.WorkflowRun.filter(subject_id=an.id, state__in=("ACTIVE", "WAITING"))
-    # The welcome run converted when the deal was won; the meeting follow-up still waits.
-    assert len(live_runs) == 1
+    # The welcome run converted when the deal was won; the meeting follow-up and the
+    # integration's run still wait, the integration's post still queued.
+    assert len(live_runs) == 2
+    [post] = await m.WebhookDelivery.all()
+    assert post.body == {"name": "Nguyễn Văn An", "email": "an.nguyen@khach.vn"}
 
     erasure = await erase_customer(an.id, actor=ACTOR)
 
     assert erasure.counts["cancelledEmails"] == 1
-    assert erasure.counts["endedRuns"] == 1
+    assert erasure.counts["endedRuns"] == 2
+    assert erasure.counts["cancelledWebhooks"] == 1
+    await post.refresh_from_db()
+    assert (post.status, post.body) == ("CANCELLED", {"name": "[erased]", "email": "[erased]"})
     dump = await _dump_database()
     for needle in NEEDLES:
         assert needle not in dump, needle
@@ -256,7 +277,7 @@ async def test_erasure_leaves_nothing_personal_and_keeps_history(
     [welcome_binh] = await m.EmailMessage.filter(to_address="binh.tran@khach.vn")
     assert welcome_binh.status == "PENDING"
     runs = await m.WorkflowRun.filter(subject_type="customer", subject_id=an.id)
-    assert sorted(r.state for r in runs) == ["CONVERTED", "EXITED"]
+    assert sorted(r.state for r in runs) == ["CONVERTED", "EXITED", "EXITED"]
     assert await m.Timer.filter(run_id__in=[r.id for r in runs], status="PENDING").count() == 0
     assert await m.WorkflowRun.filter(subject_id=binh.id, state="WAITING").count() == 1
     # Bình is untouched, and the edge between them stays.

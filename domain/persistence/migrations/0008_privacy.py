@@ -18,4 +18,9 @@ class Migration(migrations.Migration):
             name='status',
             field=fields.CharField(default='PENDING', max_length=10),
         ),
+        ops.AlterField(
+            model_name='WebhookDelivery',
+            name='status',
+            field=fields.CharField(default='PENDING', max_length=10),
+        ),
     ]
