@@ -43,6 +43,12 @@ def _digits(value: str) -> str:
     return "".join(c for c in value if c.isdigit())
 
 
+def _identifying(word: str) -> bool:
+    """Short numbers (a postal code, a house number) would erase amounts and counts that
+    happen to be equal; phones are matched on their own, tax codes are long enough."""
+    return not word.isdigit() or len(word) >= 8
+
+
 @dataclass(frozen=True)
 class Identifiers:
     words: frozenset[str]  # folded names, addresses, e-mails, domains, tax codes
@@ -56,7 +62,7 @@ class Identifiers:
             texts = [c.display_name, c.first_name, c.last_name, c.legal_name, c.domain, c.tax_code]
             texts += [e.get("address") for e in c.emails or []] + [c.primary_email]
             texts += [v for v in (c.address or {}).values() if isinstance(v, str)]
-            words.update(f for f in (fold(t) for t in texts if t) if f)
+            words.update(f for f in (fold(t) for t in texts if t) if f and _identifying(f))
             numbers = [p.get("number") or "" for p in c.phones or []] + [c.primary_phone or ""]
             phones.update(d[-_PHONE_DIGITS:] for d in map(_digits, numbers) if len(d) >= 6)
         return cls(frozenset(words), frozenset(phones))
