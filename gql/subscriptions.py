@@ -133,8 +133,8 @@ def _followed(global_id: str) -> tuple[str, int]:
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
-        description="Changes to records of the given types (all when omitted), or to the "
-        "records with the given ids."
+        description="Changes to the records the subscriber may see, narrowed to the given "
+        "types and to the records with the given ids (each filter applies when given)."
     )
     async def record_changed(
         self,
