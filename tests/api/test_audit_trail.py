@@ -1,9 +1,11 @@
-"""Audit entries name the request that caused them (``X-Request-Id`` or a generated id)."""
+"""Audit entries name who acted (user, API key, import batch) and the request that caused
+them (``X-Request-Id`` or a generated id)."""
 
 from __future__ import annotations
 
 import httpx
 
+from app.settings import Settings
 from domain.persistence import models as m
 from tests.helpers import gql
 
@@ -43,3 +45,26 @@ async def test_imports_are_audited_as_an_import_batch(api: httpx.AsyncClient) ->
     assert {e["node"]["requestId"] for e in imported["edges"]} == {"batch-7"}
     batch = (await gql(api, AUDIT_BY_ACTOR, {"actor": "import:batch-7"}))["data"]
     assert batch["auditEntries"]["totalCount"] == 2
+
+
+async def test_users_and_api_keys_are_audited_as_themselves(
+    api: httpx.AsyncClient, settings: Settings
+) -> None:
+    from domain.identity.api_keys import create_api_key
+    from domain.identity.sessions import login, set_password
+    from domain.identity.tokens import TokenConfig
+    from domain.staff.users import create_user
+
+    admin = await create_user(name="Quản Trị", email="admin@rapport.vn", role="ADMIN", actor="t")
+    await set_password(admin.id, "mật khẩu quản trị 2026", actor="t")
+    session = await login(
+        TokenConfig(secret=settings.token_secret), "admin@rapport.vn", "mật khẩu quản trị 2026"
+    )
+    key = await create_api_key(name="ERP", scopes=["create:Team"], expires_at=None, actor="t")
+    as_user = {"authorization": f"Bearer {session.access_token}", "x-request-id": "req-user"}
+    as_key = {"authorization": f"Bearer {key.plaintext}", "x-request-id": "req-key"}
+    await gql(api, CREATE_TEAM, {"name": "Của người dùng"}, headers=as_user)
+    await gql(api, CREATE_TEAM, {"name": "Của khóa API"}, headers=as_key)
+    by_user, by_key = await m.AuditEntry.filter(action="team.create").order_by("id")
+    assert (by_user.actor, by_user.request_id) == (f"user:{admin.id}", "req-user")
+    assert (by_key.actor, by_key.request_id) == (f"apikey:{key.key.id}", "req-key")
