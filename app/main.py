@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     GraphiQL is served on ``GET /graphql`` to browsers only outside production.
     """
     settings = settings or Settings()
+    settings.check_api_security()
     live_events = LiveEventHub(settings.redis_url) if settings.redis_url else None
     gql_app = graphql_app(
         graphiql=not settings.is_production,

@@ -6,7 +6,7 @@ import datetime as dt
 import secrets
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.persistence.config import DEFAULT_DATABASE_URL
@@ -74,17 +74,19 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("unauthenticated_role", "RAPPORT_UNAUTHENTICATED_ROLE"),
         description="Tests only: requests without credentials act as a trusted principal "
-        "(actor 'api') with this role. Refused in production.",
+        "(actor 'api') with this role. The API refuses to start with it in production.",
     )
 
-    @model_validator(mode="after")
-    def _production_requires_auth(self) -> Settings:
-        if self.env == "production":
-            if self.unauthenticated_role is not None:
-                raise ValueError("RAPPORT_UNAUTHENTICATED_ROLE is not allowed in production")
-            if self.secret_key is None or len(self.secret_key.get_secret_value()) < 32:
-                raise ValueError("production needs RAPPORT_SECRET_KEY (at least 32 characters)")
-        return self
+    def check_api_security(self) -> None:
+        """Refuse to serve the API in production without a shared signing key, or with the
+        tests' trusted unauthenticated principal (workers and the scheduler do not need these).
+        """
+        if not self.is_production:
+            return
+        if self.unauthenticated_role is not None:
+            raise ValueError("RAPPORT_UNAUTHENTICATED_ROLE is not allowed in production")
+        if self.secret_key is None or len(self.secret_key.get_secret_value()) < 32:
+            raise ValueError("production needs RAPPORT_SECRET_KEY (at least 32 characters)")
 
     @property
     def token_secret(self) -> str:

@@ -20,6 +20,7 @@ from gql.errors import PublicErrors, log_unexpected
 from gql.fields import install_fast_resolvers
 from gql.mutations.activities import ActivityMutations
 from gql.mutations.attributes import AttributeMutations, AttributeQuery
+from gql.mutations.auth import AuthMutations, AuthQuery
 from gql.mutations.bulk import BulkMutations
 from gql.mutations.customers import CustomerMutations
 from gql.mutations.privacy import PrivacyMutations, PrivacyQuery
@@ -63,7 +64,8 @@ class RapportSchema(strawberry.Schema):
 
 
 Query = merge_types(
-    "Query", (ListQuery, AnalyticsQuery, AttributeQuery, WorkflowQuery, AuditQuery, PrivacyQuery)
+    "Query",
+    (ListQuery, AnalyticsQuery, AttributeQuery, WorkflowQuery, AuditQuery, AuthQuery, PrivacyQuery),
 )
 Mutation = merge_types(
     "Mutation",
@@ -75,6 +77,7 @@ Mutation = merge_types(
         ActivityMutations,
         SalesMutations,
         StaffMutations,
+        AuthMutations,
         WorkflowMutations,
         PrivacyMutations,
     ),
