@@ -107,3 +107,54 @@ def set_password_command(
     except DomainError as exc:
         _fail(exc)
     console.print(f"Password of user {user_id} set; their sessions ended.")
+
+
+async def _deactivate(
+    settings: Settings, *, email: str, to: str | None, round_robin: bool
+) -> tuple[int, dict[str, int], int]:
+    from domain.contact import normalize_email
+    from domain.errors import NotFound
+    from domain.persistence.db import close_database, open_database
+    from domain.persistence.models import User
+    from domain.staff.handover import ROUND_ROBIN_IN_TEAM, hand_over_and_deactivate
+
+    async def user_id(address: str, field: str) -> int:
+        user = await User.filter(email=normalize_email(address, field=field), deleted_at=None)
+        if not user:
+            raise NotFound("User", address)
+        return user[0].id
+
+    await open_database(settings.database_url, migrate=False)
+    try:
+        result = await hand_over_and_deactivate(
+            await user_id(email, "email"),
+            reassign_to=await user_id(to, "to") if to else None,
+            strategy=ROUND_ROBIN_IN_TEAM if round_robin else None,
+            actor="cli",
+        )
+        return result.user.id, result.reassigned, result.redirected_emails
+    finally:
+        await close_database()
+
+
+@users_cli.command("deactivate")
+def deactivate(
+    email: Annotated[str, typer.Option(help="The departing user's e-mail.")],
+    to: Annotated[str | None, typer.Option(help="E-mail of the user who takes over.")] = None,
+    round_robin: Annotated[
+        bool, typer.Option("--round-robin", help="Spread over the active members of their teams.")
+    ] = False,
+) -> None:
+    """Hand a user's customers, open deals and open tasks over, then deactivate them."""
+    from domain.errors import DomainError
+
+    try:
+        user_id, reassigned, redirected = asyncio.run(
+            _deactivate(Settings(), email=email, to=to, round_robin=round_robin)
+        )
+    except DomainError as exc:
+        _fail(exc)
+    moved = ", ".join(f"{count} {kind}" for kind, count in reassigned.items())
+    console.print(
+        f"Deactivated user {user_id}; reassigned {moved}; {redirected} e-mails redirected."
+    )
