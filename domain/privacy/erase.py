@@ -46,6 +46,7 @@ from domain.persistence.models import (
     WorkflowRun,
     WorkflowRunStep,
 )
+from domain.privacy.merged import with_merged
 from domain.privacy.redaction import ERASED, PERSONAL_COLUMNS, Identifiers
 from domain.recording import record, utcnow
 from domain.text import fold_required
@@ -70,17 +71,6 @@ class Erasure:
     customer: Customer
     #: Counts of changed rows by kind ("Interaction", "EmailMessage", "cancelledEmails", ...).
     counts: dict[str, int]
-
-
-async def with_merged(customer: Customer) -> list[Customer]:
-    """The customer and every customer merged into it, at any depth."""
-    found = [customer]
-    frontier = [customer.id]
-    while frontier:
-        merged = await Customer.filter(merged_into_id__in=frontier)
-        found += merged
-        frontier = [c.id for c in merged]
-    return found
 
 
 async def _ids(query: QuerySet[Any]) -> list[int]:

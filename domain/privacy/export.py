@@ -29,6 +29,7 @@ from domain.persistence.models import (
     WorkflowRun,
     WorkflowRunStep,
 )
+from domain.privacy.merged import with_merged
 from domain.recording import record, to_json, utcnow
 
 FORMAT = "rapport.customer-export/1"
@@ -136,10 +137,10 @@ def _consent(customer: Customer) -> dict[str, Any]:
 
 async def export_customer_data(customer_id: int, *, actor: str) -> dict[str, Any]:
     """Everything about customer ``customer_id`` (deleted or not) and the customers merged
-    into it. The export is recorded in the audit trail (who exported whom, when)."""
+    into it (at any depth). The export is recorded in the audit trail (who exported whom, when)."""
     customer = await get_customer(customer_id, include_deleted=True)
-    merged = await Customer.filter(merged_into_id=customer.id).order_by("id")
-    customers = [customer, *merged]
+    customers = await with_merged(customer)
+    merged = customers[1:]
     subject = Subject(
         customer_ids=[c.id for c in customers],
         addresses=sorted(

@@ -311,6 +311,8 @@ async def test_erasing_a_merged_customer_erases_the_survivor_too(
         actor=ACTOR,
     )
     await merge_customers(an.id, [duplicate.id], actor=ACTOR)
+    exported = await export_customer_data(an.id, actor=ACTOR)
+    assert [c["id"] for c in exported["mergedCustomers"]] == [duplicate.id]
     await erase_customer(duplicate.id, actor=ACTOR)
     dump = await _dump_database()
     for needle in NEEDLES:
