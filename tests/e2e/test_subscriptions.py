@@ -59,7 +59,9 @@ subscription($types: [ChangedRecordType!], $ids: [ID!]) {
 }"""
 TIMELINE_UPDATED = """
 subscription($customerId: ID!) {
-  timelineUpdated(customerId: $customerId) { eventId event customer { id } record { id } }
+  timelineUpdated(customerId: $customerId) {
+    eventId event customer { id } record { __typename id }
+  }
 }"""
 
 
@@ -216,17 +218,38 @@ async def test_events_out_of_scope_never_reach_the_subscriber(
         await north.wait_for(
             lambda e: "customerChanged" in e and e["customerChanged"]["event"] == "customer.updated"
         )
+        call = await _log_call(http, ours)
+        logged = await north.wait_for(
+            lambda e: "timelineUpdated" in e and e["timelineUpdated"]["record"]["id"] == call
+        )
+        assert logged["timelineUpdated"]["event"] == "interaction.logged"
+        assert logged["timelineUpdated"]["record"]["__typename"] == "Interaction"
+        assert logged["timelineUpdated"]["customer"] == {"id": ours}
         # Events reach each socket in publication order: once south has the probe published
         # after north's customer changed, that change was dropped for south, not late.
         await _all_dispatched()
         fence = str(await publish_probe(redis_url, "Customer", _pk(theirs)))
         await south.wait_for(lambda e: e.get("customerChanged", {}).get("eventId") == fence)
 
-    assert [e["customerChanged"]["customer"]["id"] for e in south.events] == [theirs]
+    # Only the fence: nothing about north's customer, through any of the three subscriptions.
+    assert south.events == [
+        {"customerChanged": {**south.events[0]["customerChanged"], "eventId": fence}}
+    ]
+    assert south.events[0]["customerChanged"]["customer"]["id"] == theirs
     assert not south.errors
     seen_by_north = _ids(north.events, "customerChanged", "customer")
     assert ours in seen_by_north
     assert theirs not in seen_by_north
+
+
+async def _log_call(http: httpx.AsyncClient, customer_id: str) -> str:
+    body = await gql(
+        http,
+        "mutation($input: LogInteractionInput!) { logInteraction(input: $input) "
+        "{ __typename ... on InteractionSuccess { interaction { id } } } }",
+        {"input": {"customerId": customer_id, "kind": "CALL", "subject": "Báo giá"}},
+    )
+    return str(body["data"]["logInteraction"]["interaction"]["id"])
 
 
 async def _all_dispatched() -> None:
