@@ -166,7 +166,11 @@ async def test_round_robin_handover_leaves_nothing_behind(database: str, clock: 
     assert await _fire_due(clock) == 1
     reminder_a = await m.EmailMessage.get(run_id=run_a.id)
     assert (reminder_a.to_address, reminder_a.status) == ("leaving@rapport.vn", "PENDING")
-    # Every workflow action is audited under the run and the step that took it.
+    # Every workflow action is audited under the run and the step that took it; the run's
+    # start under the system, naming the event that triggered it.
+    [started] = await m.AuditEntry.filter(action="workflow.enroll", target_id=run_a.id)
+    assert started.actor == "system"
+    assert started.changes["trigger"][1].startswith("event:interaction.logged:")
     [queued] = await m.AuditEntry.filter(target_type="EmailMessage", target_id=reminder_a.id)
     assert (queued.actor, queued.action) == (
         f"workflow:run:{run_a.id}:step:remind-owner",

@@ -260,7 +260,7 @@ async def carry_out(
             if owner_id is not None:
                 await _save_customer(run.subject_id, {"owner_id": owner_id}, actor)
         elif isinstance(command, cmd.EnrollOther):
-            await enroll(command.workflow, run.subject_type, run.subject_id, now)
+            await enroll(command.workflow, run.subject_type, run.subject_id, now, actor=actor)
         elif isinstance(command, cmd.EndRun):
             run.ended_at = now
         else:
