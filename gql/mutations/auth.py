@@ -16,8 +16,6 @@ from gql.enums import Role
 from gql.ids import decode_pk
 from gql.mutations.results import (
     MutationFailure,
-    NotFoundError,
-    PermissionDeniedError,
     ValidationError,
     attempt,
 )
@@ -63,13 +61,11 @@ class ApiKeySuccess:
 SessionResult = Annotated[
     SessionTokens | AuthenticationError | ValidationError, strawberry.union("SessionResult")
 ]
-LogoutResult = Annotated[LogoutSuccess | ValidationError, strawberry.union("LogoutResult")]
+LogoutResult = Annotated[LogoutSuccess | MutationFailure, strawberry.union("LogoutResult")]
 ApiKeyCreatedResult = Annotated[
     ApiKeyCreated | MutationFailure, strawberry.union("ApiKeyCreatedResult")
 ]
-ApiKeyResult = Annotated[
-    ApiKeySuccess | NotFoundError | PermissionDeniedError, strawberry.union("ApiKeyResult")
-]
+ApiKeyResult = Annotated[ApiKeySuccess | MutationFailure, strawberry.union("ApiKeyResult")]
 
 
 @strawberry.input
@@ -168,7 +164,7 @@ class AuthMutations:
             await sessions.logout(session_id, actor=info.context.actor)
             return LogoutSuccess(ended=True)
 
-        return await attempt(info.context, run)  # type: ignore[return-value]
+        return await attempt(info.context, run)
 
     @strawberry.mutation(description="Create an API key; the secret is in this answer only.")
     async def create_api_key(self, info: Info, input: CreateApiKeyInput) -> ApiKeyCreatedResult:
@@ -191,4 +187,4 @@ class AuthMutations:
             )
             return ApiKeySuccess(api_key=row)  # type: ignore[arg-type]
 
-        return await attempt(info.context, run)  # type: ignore[return-value]
+        return await attempt(info.context, run)
