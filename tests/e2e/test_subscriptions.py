@@ -17,6 +17,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from domain.identity.api_keys import create_api_key
 from domain.identity.sessions import login, logout, set_password
 from domain.identity.tokens import TokenConfig, issue_access_token
 from domain.staff.teams import create_team
@@ -323,6 +324,43 @@ async def test_a_subscription_ends_when_its_access_token_expires(
         assert (await client.next_message_of("1"))["type"] == "complete"
     assert errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert errors[0]["message"] == "access token expired"
+
+
+async def test_refused_subscriptions_get_typed_errors_and_the_socket_keeps_serving(
+    live_server: str, http: httpx.AsyncClient, redis_url: str, staff: Staff
+) -> None:
+    """An API key allowed tasks only may not follow customers; a malformed id is invalid;
+    neither disturbs the socket's other subscriptions."""
+    key = await create_api_key(
+        name="task sync", scopes=["read:Task"], expires_at=None, actor="test"
+    )
+    person = await _create_person(http, "Keyed")
+    task = await gql(
+        http,
+        "mutation($input: TaskFields!) { createTask(input: $input) "
+        "{ ... on TaskSuccess { task { id } } } }",
+        {"input": {"title": "Sync", "customerId": person}},
+    )
+    task_id = task["data"]["createTask"]["task"]["id"]
+    async with (
+        running_relay(redis_url),
+        subscriber(live_server, {"authToken": key.plaintext}) as client,
+    ):
+        await client.subscribe("customers", CUSTOMER_CHANGED)
+        denied = await client.operation_errors("customers")
+        await client.subscribe("bad", RECORD_CHANGED, {"ids": ["%%%"]})
+        invalid = await client.operation_errors("bad")
+        await client.subscribe("tasks", RECORD_CHANGED, {"types": ["TASK", "PERSON"]})
+        await until_listening(client, redis_url, ("Task", _pk(task_id)))
+        await _update_job(http, person, "ignored")
+        await _all_dispatched()
+        fence = str(await publish_probe(redis_url, "Task", _pk(task_id)))
+        await client.wait_for(lambda e: e.get("recordChanged", {}).get("eventId") == fence)
+    assert denied[0]["extensions"]["code"] == "PERMISSION_DENIED"
+    assert invalid[0]["extensions"]["code"] == "INVALID_ID"
+    # The key reads tasks, not customers: the person's change never arrives.
+    types = {e["recordChanged"]["record"]["__typename"] for e in client.events}
+    assert types == {"Task"}
 
 
 def _now() -> dt.datetime:
