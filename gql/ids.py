@@ -36,4 +36,3 @@ def decode_id(
 
 def decode_pk(value: str, *expected: str, field: str = "id") -> int:
     return decode_id(value, expected=set(expected), field=field)[1]
-

@@ -128,6 +128,14 @@ RULES: dict[str, Rule] = {
 }
 
 
+def default_owner(principal: Principal) -> int | None:
+    """Who owns what a record-scoped user creates without naming an owner: themselves, so that
+    a new customer, deal or task does not vanish from their own view. None for everyone else."""
+    if principal.kind != "user" or principal.role in UNSCOPED_ROLES:
+        return None
+    return principal.user_id
+
+
 def scope_for(principal: Principal) -> Scope:
     """The querying layer's view of what ``principal`` may see.
 

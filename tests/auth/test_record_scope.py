@@ -256,3 +256,26 @@ async def test_analysts_see_contact_data_masked_and_cannot_probe_it(
         id=encode_id("Interaction", graph.interactions["call_a"]),
     )
     assert body["node"] == {"subject": "call_a", "body": None}
+
+
+CREATE_PERSON = """mutation { createPerson(input: {firstName: "Mai", lastName: "Trần"}) {
+  __typename ... on PersonSuccess { person { id owner { id } } } } }"""
+CREATE_OWN_TASK = """mutation($customer: ID!) {
+  createTask(input: {title: "Hẹn gặp", customerId: $customer}) {
+    __typename ... on TaskSuccess { task { id assignee { id } } } } }"""
+
+
+async def test_what_a_salesperson_creates_stays_in_their_view(
+    api: httpx.AsyncClient, graph: ScopeGraph
+) -> None:
+    token = graph.tokens["sales_b"]
+    me = encode_id("User", graph.users["sales_b"])
+    person = (await _data(api, token, CREATE_PERSON))["createPerson"]["person"]
+    assert person["owner"] == {"id": me}
+    assert _pk(person["id"]) in await _list(api, token, "customers")
+    task = (await _data(api, token, CREATE_OWN_TASK, customer=person["id"]))["createTask"]["task"]
+    assert task["assignee"] == {"id": me}
+    assert _pk(task["id"]) in await _list(api, token, "tasks")
+    # an analyst may not create customers at all
+    created = await _data(api, graph.tokens["analyst"], CREATE_PERSON)
+    assert created == {"createPerson": {"__typename": "PermissionDeniedError"}}
