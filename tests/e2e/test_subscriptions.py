@@ -313,7 +313,7 @@ async def test_a_subscription_ends_when_its_access_token_expires(
     live_server: str, http: httpx.AsyncClient, redis_url: str, staff: Staff
 ) -> None:
     person = await _create_person(http, "Expiring", owner=staff.north_user)
-    short = TokenConfig(secret=SECRET, access_ttl=dt.timedelta(seconds=3))
+    short = TokenConfig(secret=SECRET, access_ttl=dt.timedelta(seconds=6))
     issued = await login(short, "north@rapport.vn", PASSWORD)
     async with subscriber(live_server, bearer(issued.access_token)) as client:
         await client.subscribe("1", CUSTOMER_CHANGED, {"id": person})
