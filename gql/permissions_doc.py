@@ -46,7 +46,7 @@ def _scope_section() -> list[str]:
         "ADMIN": "every record",
         "MANAGER": "customers and deals owned by, and tasks assigned to, themselves or a member "
         "of a team they belong to or lead; those customers' interactions; relationships whose "
-        "both ends they see",
+        "both ends they see; workflow runs whose subject (customer or deal) they see",
         "SALES": "the same rule over the teams they belong to (what they or their team own)",
         "SUPPORT": "tasks assigned within their teams; the customers of their teams' tickets "
         f"({_support_customers()}) and those customers' interactions",

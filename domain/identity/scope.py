@@ -116,6 +116,24 @@ def _stage_change_rule(principal: Principal) -> str | None:
     return f"{{a}}.opportunity_id IN (SELECT o.id FROM opportunities o WHERE {deal.format(a='o')})"
 
 
+def _workflow_run_rule(principal: Principal) -> str | None:
+    """Visible when its subject (a customer or a deal) is."""
+    parts = []
+    for subject, table, entity in (
+        ("customer", "customers", "Customer"),
+        ("opportunity", "opportunities", "Opportunity"),
+    ):
+        condition = RULES[entity](principal)
+        if condition is None:
+            parts.append(f"{{a}}.subject_type = '{subject}'")
+        else:
+            parts.append(
+                f"({{a}}.subject_type = '{subject}' AND {{a}}.subject_id IN "
+                f"(SELECT s.id FROM {table} s WHERE {condition.format(a='s')}))"
+            )
+    return "(" + " OR ".join(parts) + ")"
+
+
 RULES: dict[str, Rule] = {
     "Customer": _customer_rule,
     "Person": _customer_rule,
@@ -125,6 +143,7 @@ RULES: dict[str, Rule] = {
     "Interaction": _via_customer("customer_id"),
     "Relationship": _relationship_rule,
     "StageChange": _stage_change_rule,
+    "WorkflowRun": _workflow_run_rule,
 }
 
 
@@ -142,7 +161,7 @@ def scope_for(principal: Principal) -> Scope:
     API keys and unscoped roles see every row of the types they may read; types a principal may
     not read at all are empty.
     """
-    if principal.kind == "system":
+    if principal.kind == "system" and principal.role == "ADMIN":
         return EVERYTHING
     hidden = {
         entity: frozenset(mask.filters)

@@ -279,3 +279,50 @@ async def test_what_a_salesperson_creates_stays_in_their_view(
     # an analyst may not create customers at all
     created = await _data(api, graph.tokens["analyst"], CREATE_PERSON)
     assert created == {"createPerson": {"__typename": "PermissionDeniedError"}}
+
+
+RUNS = "{ workflowRuns(first: 50) { totalCount edges { node { id subject { __typename } } } } }"
+
+
+async def test_workflow_runs_follow_their_subjects_scope(
+    api: httpx.AsyncClient, graph: ScopeGraph
+) -> None:
+    import datetime as dt
+
+    from domain.persistence import models as m
+
+    workflow = await m.Workflow.create(key="nurture", name="Nurture", subject="customer")
+    version = await m.WorkflowVersion.create(
+        workflow=workflow, number=1, content_hash="0" * 64, source="", definition={}
+    )
+    runs = {}
+    for key, subject_type, subject_id in (
+        ("run_a", "customer", graph.customers["person_a"]),
+        ("run_b", "customer", graph.customers["person_b"]),
+        ("run_cross", "opportunity", graph.deals["deal_cross"]),
+    ):
+        run = await m.WorkflowRun.create(
+            workflow=workflow,
+            version=version,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            started_at=dt.datetime.now(dt.UTC),
+        )
+        runs[key] = run.id
+
+    async def visible(who: str) -> set[int]:
+        connection = (await _data(api, graph.tokens[who], RUNS))["workflowRuns"]
+        ids = {_pk(e["node"]["id"]) for e in connection["edges"]}
+        assert connection["totalCount"] == len(ids)
+        return ids
+
+    assert await visible("sales_a") == {runs["run_a"]}
+    assert await visible("sales_b") == {runs["run_b"], runs["run_cross"]}
+    assert await visible("analyst") == set(runs.values())
+    hidden = await _data(
+        api,
+        graph.tokens["sales_a"],
+        "query($id: ID!) { node(id: $id) { id } }",
+        id=encode_id("WorkflowRun", runs["run_b"]),
+    )
+    assert hidden == {"node": None}
