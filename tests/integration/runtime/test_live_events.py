@@ -165,3 +165,24 @@ async def test_the_hub_fans_one_redis_subscription_out_and_bounds_slow_readers(
     finally:
         await hub.close()
         await publisher.aclose()
+
+
+async def test_the_hub_resubscribes_after_redis_drops_its_connection(redis_url: str) -> None:
+    hub = LiveEventHub(redis_url)
+    admin = Redis.from_url(redis_url)
+    try:
+        async with hub.subscribe() as events:
+            await admin.publish(CHANNEL, _event(1).encode())
+            assert (await asyncio.wait_for(anext(events), 5)).id == 1
+            assert await admin.client_kill_filter(_type="pubsub") == 1
+            # Wait until the hub is subscribed again (events published meanwhile are lost).
+            async with asyncio.timeout(15):
+                while True:
+                    if await admin.pubsub_numsub(CHANNEL) == [(CHANNEL.encode(), 1)]:
+                        break
+                    await asyncio.sleep(0.05)
+            await admin.publish(CHANNEL, _event(2).encode())
+            assert (await asyncio.wait_for(anext(events), 5)).id == 2
+    finally:
+        await hub.close()
+        await admin.aclose()
