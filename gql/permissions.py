@@ -260,6 +260,8 @@ def _mask(field_name: str, field: GraphQLField) -> None:
     inner = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
     if isinstance(inner, GraphQLList):
         masked_value: Any = []
+    elif getattr(inner, "name", None) == "JSON":
+        masked_value = {}
     elif not isinstance(field.type, GraphQLNonNull):
         masked_value = None
     else:

@@ -108,7 +108,8 @@ MATRIX: Mapping[str, Mapping[str, str]] = {
 
 @dataclass(frozen=True)
 class Mask:
-    """Fields of one GraphQL type a role reads masked (null, or an empty list for lists), and
+    """Fields of one GraphQL type a role reads masked (null; an empty list or object for list
+    and JSON fields), and
     the filter/order fields it may not use (they would reveal the masked values by probing)."""
 
     fields: tuple[str, ...]
@@ -127,6 +128,8 @@ MASKS: Mapping[str, Mapping[str, Mask]] = {
         "Person": _CUSTOMER_CONTACT,
         "Organization": _CUSTOMER_CONTACT,
         "Interaction": Mask(fields=("body",)),
+        # A customer's audited changes carry the old and new e-mails, phones and addresses.
+        "CustomerChange": Mask(fields=("changes",)),
     },
 }
 

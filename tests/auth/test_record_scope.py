@@ -256,6 +256,14 @@ async def test_analysts_see_contact_data_masked_and_cannot_probe_it(
         id=encode_id("Interaction", graph.interactions["call_a"]),
     )
     assert body["node"] == {"subject": "call_a", "body": None}
+    changes = """query($id: ID!) { node(id: $id) { ... on Person {
+      timeline(first: 50) { edges { node { ... on CustomerChange { action changes } } } } } } }"""
+    person_id = encode_id("Person", graph.customers["person_a"])
+    for who, masked in (("analyst", True), ("sales_a", False)):
+        data = await _data(api, graph.tokens[who], changes, id=person_id)
+        audited = [e["node"] for e in data["node"]["timeline"]["edges"] if e["node"]]
+        assert audited, who
+        assert all((entry["changes"] == {}) == masked for entry in audited), (who, audited)
 
 
 CREATE_PERSON = """mutation { createPerson(input: {firstName: "Mai", lastName: "Trần"}) {
