@@ -142,18 +142,19 @@ class Subscription:
         types: list[ChangedRecordType] | None = None,
         ids: list[strawberry.ID] | None = None,
     ) -> AsyncGenerator[RecordChangedEvent, None]:
-        wanted = {t.value for t in types} if types else None
-        storage = {STORAGE_OF.get(name, name) for name in wanted} if wanted else None
+        # Events about other kinds of record (workflows, attribute definitions) are not followed.
+        wanted = {t.value for t in (types or ChangedRecordType)}
+        storage = {STORAGE_OF.get(name, name) for name in wanted}
         followed = {_followed(i) for i in ids} if ids else None
 
         def accept(event: LiveEvent) -> bool:
-            if storage is not None and event.subject_type not in storage:
+            if event.subject_type not in storage:
                 return False
             return followed is None or (event.subject_type, event.subject_id) in followed
 
         async for event in _events(info, accept):
             row = await _visible(info, event.subject_type, event.subject_id)
-            if row is None or (wanted is not None and _type_name(row) not in wanted):
+            if row is None or _type_name(row) not in wanted:
                 continue
             yield RecordChangedEvent(
                 event_id=strawberry.ID(str(event.id)),

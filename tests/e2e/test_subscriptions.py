@@ -191,6 +191,21 @@ async def test_record_changed_filters_by_type(
     assert {e["recordChanged"]["record"]["__typename"] for e in client.events} == {"Person"}
 
 
+async def test_record_changed_ignores_kinds_of_record_it_does_not_follow(
+    live_server: str, http: httpx.AsyncClient, redis_url: str, staff: Staff
+) -> None:
+    marker = _pk(await _create_person(http, "Marker"))
+    async with subscriber(live_server, bearer(staff.admin)) as client:
+        await client.subscribe("all", RECORD_CHANGED)
+        await until_listening(client, redis_url, ("Customer", marker))
+        await publish_probe(redis_url, "AttributeDefinition", 1)
+        await publish_probe(redis_url, "Workflow", 1)
+        fence = str(await publish_probe(redis_url, "Customer", marker))
+        await client.wait_for(lambda e: e["recordChanged"]["eventId"] == fence)
+    assert not client.errors
+    assert {e["recordChanged"]["record"]["__typename"] for e in client.events} == {"Person"}
+
+
 async def test_events_out_of_scope_never_reach_the_subscriber(
     live_server: str, http: httpx.AsyncClient, redis_url: str, staff: Staff
 ) -> None:
