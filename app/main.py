@@ -20,8 +20,10 @@ from starlette.routing import Route, WebSocketRoute
 from tortoise.connection import get_connection
 
 from app.settings import Settings
+from domain.identity.tokens import TokenConfig
 from domain.persistence.db import close_database, open_database
 from gql.http import graphql_app
+from gql.live_hub import LiveEventHub
 from gql.security.limits import QueryLimits
 from gql.security.policy import DEVELOPMENT_LIMITS, PRODUCTION_LIMITS, ApiPolicy
 from gql.security.rate_limit import (
@@ -127,10 +129,19 @@ def create_app(
     bucket a request draws from (see ``gql.security.rate_limit``).
     """
     settings = settings or Settings()
+    settings.check_api_security()
+    live_events = LiveEventHub(settings.redis_url) if settings.redis_url else None
     gql_app = graphql_app(
         graphiql=not settings.is_production,
         policy=api_policy(settings),
         allowed_origins=settings.allowed_origins,
+        tokens=TokenConfig(
+            secret=settings.token_secret,
+            access_ttl=settings.access_token_ttl,
+            refresh_ttl=settings.refresh_token_ttl,
+        ),
+        unauthenticated_role=settings.unauthenticated_role,
+        live_events=live_events,
     )
     # Short timeouts: the limiter fails open, and must not make requests wait on a dead Redis.
     redis = (
@@ -145,6 +156,8 @@ def create_app(
         try:
             yield
         finally:
+            if live_events is not None:
+                await live_events.close()
             await close_database()
             if redis is not None:
                 await redis.aclose()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import secrets
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.persistence.config import DEFAULT_DATABASE_URL
@@ -55,6 +57,55 @@ class Settings(BaseSettings):
         "(sized for importCustomers' 10,000 rows)",
     )
     log_level: str = Field(default="info", validation_alias=AliasChoices("log_level", "LOG_LEVEL"))
+    secret_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("secret_key", "RAPPORT_SECRET_KEY"),
+        description="Signs access tokens; required in production (every replica shares it). "
+        "Unset in development: a random key per process (tokens die with the process).",
+    )
+    access_token_minutes: int = Field(
+        default=15,
+        gt=0,
+        validation_alias=AliasChoices("access_token_minutes", "RAPPORT_ACCESS_TOKEN_MINUTES"),
+    )
+    refresh_token_days: int = Field(
+        default=30,
+        gt=0,
+        validation_alias=AliasChoices("refresh_token_days", "RAPPORT_REFRESH_TOKEN_DAYS"),
+    )
+    unauthenticated_role: (
+        Literal["ADMIN", "MANAGER", "SALES", "SUPPORT", "MARKETING", "ANALYST"] | None
+    ) = Field(
+        default=None,
+        validation_alias=AliasChoices("unauthenticated_role", "RAPPORT_UNAUTHENTICATED_ROLE"),
+        description="Tests only: requests without credentials act as a trusted principal "
+        "(actor 'api') with this role. The API refuses to start with it in production.",
+    )
+
+    def check_api_security(self) -> None:
+        """Refuse to serve the API in production without a shared signing key, or with the
+        tests' trusted unauthenticated principal (workers and the scheduler do not need these).
+        """
+        if not self.is_production:
+            return
+        if self.unauthenticated_role is not None:
+            raise ValueError("RAPPORT_UNAUTHENTICATED_ROLE is not allowed in production")
+        if self.secret_key is None or len(self.secret_key.get_secret_value()) < 32:
+            raise ValueError("production needs RAPPORT_SECRET_KEY (at least 32 characters)")
+
+    @property
+    def token_secret(self) -> str:
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        return _PROCESS_SECRET
+
+    @property
+    def access_token_ttl(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.access_token_minutes)
+
+    @property
+    def refresh_token_ttl(self) -> dt.timedelta:
+        return dt.timedelta(days=self.refresh_token_days)
 
     # Query limits: unset means the environment's default (``app.main.api_policy``).
     max_query_depth: int | None = Field(
@@ -126,3 +177,7 @@ class Settings(BaseSettings):
             return None
         burst = self.rate_limit_burst or max(PRODUCTION_RATE_BURST, math.ceil(rate))
         return rate, burst
+
+
+#: Development without RAPPORT_SECRET_KEY: tokens are valid for this process's lifetime only.
+_PROCESS_SECRET = secrets.token_urlsafe(48)

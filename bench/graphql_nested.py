@@ -29,6 +29,7 @@ import asyncio
 import base64
 import contextlib
 import os
+import secrets
 import shutil
 import socket
 import statistics
@@ -102,6 +103,7 @@ class BackendResult:
     api_total: int = 0
     raw_total: int = 0
     loads: list[LoadResult] = field(default_factory=list)
+    api_key: str = ""  # the HTTP load authenticates like an integration (read-only API key)
 
     @property
     def ids_match(self) -> bool:
@@ -214,6 +216,10 @@ async def prepare(result: BackendResult, db_url: str, *, seed: int, first: int, 
         started = time.perf_counter()
         result.counts = await seed_demo(seed=seed, scale=result.scale)
         result.seed_seconds = time.perf_counter() - started
+        from domain.identity.api_keys import create_api_key
+
+        key = await create_api_key(name="bench", scopes=["read:*"], expires_at=None, actor="bench")
+        result.api_key = key.plaintext
         if db_url.startswith("postgres"):
             from tortoise import connections
 
@@ -418,7 +424,12 @@ def live_server(db_url: str) -> Iterator[str]:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {**os.environ, "DATABASE_URL": db_url, "RAPPORT_ENV": "production"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "RAPPORT_ENV": "production",
+        "RAPPORT_SECRET_KEY": secrets.token_urlsafe(48),
+    }
     env["LOG_LEVEL"] = "warning"
     env.pop("REDIS_URL", None)
     command = [
@@ -461,7 +472,7 @@ def live_server(db_url: str) -> Iterator[str]:
 
 
 async def http_load(
-    base_url: str, *, first: int, requests: int, concurrency: int
+    base_url: str, *, first: int, requests: int, concurrency: int, api_key: str
 ) -> tuple[LoadResult, dict[str, Any]]:
     """``requests`` POSTs from ``concurrency`` workers after a warm-up; every answer checked."""
     import httpx
@@ -469,7 +480,10 @@ async def http_load(
     payload = {"query": REFERENCE, "variables": {"first": first}}
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(
-        base_url=base_url, limits=limits, timeout=REQUEST_TIMEOUT
+        base_url=base_url,
+        limits=limits,
+        timeout=REQUEST_TIMEOUT,
+        headers={"Authorization": f"Bearer {api_key}"},
     ) as client:
 
         async def post() -> dict[str, Any]:
@@ -533,6 +547,7 @@ def run_backend(
                             first=args.first,
                             requests=args.requests,
                             concurrency=concurrency,
+                            api_key=result.api_key,
                         )
                     )
                     result.loads.append(load)

@@ -42,3 +42,9 @@ class Conflict(DomainError):
 
 class PermissionDenied(DomainError):
     code = "PERMISSION_DENIED"
+
+
+class Unauthenticated(DomainError):
+    """No credentials, or credentials that are expired, revoked or forged (HTTP 401)."""
+
+    code = "UNAUTHENTICATED"

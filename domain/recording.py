@@ -10,12 +10,17 @@ import datetime as dt
 import decimal
 import enum
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
 from domain.persistence.models import AuditEntry, DomainEvent
 
 Changes = dict[str, list[Any]]
+
+#: The id of the request whose use case is writing, set by the HTTP layer so that every audit
+#: entry names the request that caused it; None for work no request started (workers, the CLI).
+current_request_id: ContextVar[str | None] = ContextVar("current_request_id", default=None)
 
 
 def utcnow() -> dt.datetime:
@@ -58,6 +63,7 @@ def _audit(item: Record) -> AuditEntry:
         target_type=item.target_type,
         target_id=item.target_id,
         changes=to_json(item.changes),
+        request_id=current_request_id.get(),
     )
 
 

@@ -90,21 +90,24 @@ def _key(group: dict[str, object]) -> OpportunityGroupKey:
 @strawberry.type
 class AnalyticsQuery:
     @strawberry.field(description="Customers ranked by how well they match (accent-insensitive).")
-    async def search(self, query: str, first: int = 20) -> list[SearchHit]:
+    async def search(self, info: Info, query: str, first: int = 20) -> list[SearchHit]:
         if not 1 <= first <= MAX_PAGE_SIZE:
             raise ValidationFailed(
                 "first", f"first must be between 1 and {MAX_PAGE_SIZE}", "PAGE_SIZE_OUT_OF_RANGE"
             )
-        hits = await search_customers(query, first)
+        hits = await search_customers(query, first, info.context.scope)
         return [SearchHit(score=h.score, customer=h.customer) for h in hits]  # type: ignore[arg-type]
 
     @strawberry.field(description="Sum/avg/min/max of amount, overall and per group.")
     async def opportunity_stats(
         self,
+        info: Info,
         filter: OpportunityFilter | None = None,
         group_by: list[OpportunityGroupBy] | None = None,
     ) -> OpportunityStats:
-        query = Query(ENTITIES["Opportunity"], to_filter("Opportunity", filter))
+        query = Query(
+            ENTITIES["Opportunity"], to_filter("Opportunity", filter), scope=info.context.scope
+        )
         total = (await aggregate(query, "amount", {}))[0]
         groups = []
         if group_by:

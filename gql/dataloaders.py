@@ -45,28 +45,33 @@ _MODELS: dict[str, type[Model]] = {
 
 
 def by_id(context: Context, entity: str) -> DataLoader[int, Any]:
-    """Live records of ``entity`` by primary key (None for missing or soft-deleted ones)."""
+    """Live records of ``entity`` by primary key, as the request's principal sees them (None for
+    missing, soft-deleted and out-of-scope ones alike)."""
     model = _MODELS[entity]
     table = model._meta.db_table
+    in_scope = context.scope.condition(entity, "x")
 
     async def batch(keys: Sequence[int]) -> list[Any]:
         params = SqlParams()
         marks = ", ".join(params.add(int(k)) for k in keys)
         if entity == "User":
             # Users are almost always shown with their team: fetch both in one statement.
-            rows = await run_sql(m.User, _users_with_teams(marks), params)
+            rows = await run_sql(m.User, _users_with_teams(marks, in_scope), params)
             found = {}
             teams = by_id(context, "Team")
             for row in rows:
                 user = instance_from_row(m.User, row)
                 found[user.pk] = user
-                if row["t__id"] is not None:
+                # Primed only when the principal sees every team (else the team loader decides).
+                if row["t__id"] is not None and context.scope.condition("Team", "t") is None:
                     team = instance_from_row(
                         m.Team, {k[3:]: v for k, v in row.items() if k.startswith("t__")}
                     )
                     teams.prime(team.pk, None if getattr(team, "deleted_at", None) else team)
             return [found.get(k) for k in keys]
         live = " AND x.deleted_at IS NULL" if "deleted_at" in model._meta.fields_map else ""
+        if in_scope is not None:
+            live += f" AND {in_scope}"
         sql = f"SELECT x.* FROM {table} x WHERE x.id IN ({marks}){live}"
         found = {
             row["id"]: instance_from_row(model, row) for row in await run_sql(model, sql, params)
@@ -76,12 +81,13 @@ def by_id(context: Context, entity: str) -> DataLoader[int, Any]:
     return context.loaders.get(("by_id", entity), batch)
 
 
-def _users_with_teams(marks: str) -> str:
+def _users_with_teams(marks: str, in_scope: str | None) -> str:
     # Built per call: Tortoise only knows a model's foreign-key columns once it is initialised.
     team_columns = ", ".join(f"t.{c} AS t__{c}" for c in m.Team._meta.fields_db_projection.values())
     return (
-        f"SELECT u.*, {team_columns} FROM users u LEFT JOIN teams t ON t.id = u.team_id"
-        f" WHERE u.id IN ({marks}) AND u.deleted_at IS NULL"
+        f"SELECT x.*, {team_columns} FROM users x LEFT JOIN teams t ON t.id = x.team_id"
+        f" WHERE x.id IN ({marks}) AND x.deleted_at IS NULL"
+        + (f" AND {in_scope}" if in_scope is not None else "")
     )
 
 
@@ -140,6 +146,8 @@ def memberships(context: Context, *, of: str) -> DataLoader[int, list[Any]]:
         ("team_id", "users_id", "User") if of == "team" else ("users_id", "team_id", "Team")
     )
     spec = ENTITIES[entity]
+    in_scope = context.scope.condition(entity, "x")
+    restriction = "" if in_scope is None else f" AND {in_scope}"
 
     async def batch(keys: Sequence[int]) -> list[list[Any]]:
         params = SqlParams()
@@ -147,7 +155,8 @@ def memberships(context: Context, *, of: str) -> DataLoader[int, list[Any]]:
         sql = (
             f"SELECT x.*, tm.{mine} AS _owner FROM team_memberships tm "
             f"JOIN {spec.table} x ON x.id = tm.{other} "
-            f"WHERE tm.{mine} IN ({marks}) AND x.deleted_at IS NULL ORDER BY x.name, x.id"
+            f"WHERE tm.{mine} IN ({marks}) AND x.deleted_at IS NULL{restriction} "
+            "ORDER BY x.name, x.id"
         )
         grouped: dict[int, list[Any]] = {k: [] for k in keys}
         for row in await run(spec, sql, params):

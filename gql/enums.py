@@ -37,6 +37,7 @@ class Role(Enum):
     MANAGER = "MANAGER"
     SALES = "SALES"
     SUPPORT = "SUPPORT"
+    MARKETING = "MARKETING"
     ANALYST = "ANALYST"
 
 

@@ -140,6 +140,14 @@ class PublicErrors(SchemaExtension):
                 errors, _request_id(self.execution_context), suggestions=suggestions
             )
 
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        # Subscription events are sent one by one, before the operation ends: mask each.
+        errors = getattr(result, "errors", None)
+        if errors:
+            request_id = _request_id(self.execution_context)
+            result.errors = [public_error(e, request_id) for e in errors]
+        yield
+
 
 def log_unexpected(errors: list[GraphQLError], execution_context: ExecutionContext | None) -> None:
     """Log what is not a client's fault; typed domain errors are answers, not incidents."""

@@ -33,6 +33,7 @@ async def list_connection(
         to_filter(entity, filter),
         to_sort_keys(order_by, default_order),
         include_deleted=include_deleted,
+        scope=info.context.scope,
     )
     result = await fetch_page(query, Page(first=first, after=after, last=last, before=before))
     await prefetch_connection(info._raw_info, result.rows)

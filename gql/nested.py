@@ -42,6 +42,7 @@ def child_loader(
             ENTITIES[relation.entity],
             to_filter(relation.entity, arguments.get("filter")),
             to_sort_keys(arguments.get("orderBy"), relation.default_order),
+            scope=context.scope,
         )
         page = validate_page(
             Page(

@@ -15,21 +15,26 @@ from strawberry.types.execution import ExecutionContext
 from tortoise.models import Model
 
 from gql.analytics import AnalyticsQuery
+from gql.audit import AuditQuery
 from gql.errors import PublicErrors, log_unexpected
 from gql.fields import install_fast_resolvers
 from gql.mutations.activities import ActivityMutations
 from gql.mutations.attributes import AttributeMutations, AttributeQuery
+from gql.mutations.auth import AuthMutations, AuthQuery
 from gql.mutations.bulk import BulkMutations
 from gql.mutations.customers import CustomerMutations
+from gql.mutations.privacy import PrivacyMutations, PrivacyQuery
 from gql.mutations.relationships import RelationshipMutations
 from gql.mutations.results import ERROR_TYPES
 from gql.mutations.sales import SalesMutations
 from gql.mutations.staff import StaffMutations
 from gql.mutations.tickets import TicketMutations
 from gql.mutations.workflows import WorkflowMutations, WorkflowQuery
+from gql.permissions import install_permissions
 from gql.queries import Query as ListQuery
 from gql.security.policy import ApiPolicy, security_extensions
 from gql.sla_analytics import SlaAnalyticsQuery
+from gql.subscriptions import Subscription
 from gql.ticket_analytics import TicketAnalyticsQuery
 from gql.types.customers import Organization, Person
 from gql.types.sales import Stage, StageChange
@@ -73,6 +78,9 @@ Query = merge_types(
         SlaPolicyQuery,
         AttributeQuery,
         WorkflowQuery,
+        AuditQuery,
+        AuthQuery,
+        PrivacyQuery,
     ),
 )
 Mutation = merge_types(
@@ -86,7 +94,9 @@ Mutation = merge_types(
         SalesMutations,
         StaffMutations,
         TicketMutations,
+        AuthMutations,
         WorkflowMutations,
+        PrivacyMutations,
     ),
 )
 
@@ -98,6 +108,7 @@ def build_schema(*, fast_resolvers: bool = True, policy: ApiPolicy | None = None
     built = RapportSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[Person, Organization, Stage, StageChange, *ERROR_TYPES],
         extensions=[
             PublicErrors,
@@ -112,6 +123,8 @@ def build_schema(*, fast_resolvers: bool = True, policy: ApiPolicy | None = None
     )
     if fast_resolvers:
         install_fast_resolvers(built)
+    # Last: it wraps whatever resolvers the fields ended up with.
+    install_permissions(built)
     return built
 
 

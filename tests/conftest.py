@@ -184,7 +184,8 @@ async def database(db_url: str) -> AsyncIterator[str]:
 
 @pytest.fixture
 def settings(db_url: str) -> Settings:
-    """Settings of the app under test: ``db_url``, development mode, no Redis.
+    """Settings of the app under test: ``db_url``, development mode, no Redis, and requests
+    without credentials acting as a trusted ADMIN (actor ``api``); the auth tests override it.
 
     Override this fixture in a module (same name) to test other settings, e.g. production.
     Every field is given, so the process environment and any ``.env`` file play no part.
@@ -197,6 +198,8 @@ def settings(db_url: str) -> Settings:
         env="development",
         demo_scale=1.0,
         log_level="info",
+        secret_key=None,
+        unauthenticated_role="ADMIN",
     )
 
 
@@ -226,14 +229,15 @@ def _wait_until_healthy(base_url: str, process: subprocess.Popen[bytes]) -> None
 
 
 @contextmanager
-def run_live_server(db_url: str, **env: str) -> Iterator[str]:
+def run_live_server(db_url: str, **env: str | None) -> Iterator[str]:
     """Uvicorn serving the app on ``db_url`` in a separate process; yields its base URL.
 
     Settings come from the process environment: ``DATABASE_URL=db_url``,
-    ``RAPPORT_ENV=development``, no ``REDIS_URL``, then ``env`` on top (e.g.
-    ``RAPPORT_ENV="production"``). The socket is bound here, on a free loopback port, and
-    passed to uvicorn, so there is no port race. Yields once ``/healthz`` answers (the lifespan
-    has opened the database); terminated on exit.
+    ``RAPPORT_ENV=development``, no ``REDIS_URL``, requests without credentials acting as a
+    trusted ADMIN (``RAPPORT_UNAUTHENTICATED_ROLE``), then ``env`` on top (e.g.
+    ``RAPPORT_ENV="production"``; None unsets a variable). The socket is bound here, on a free
+    loopback port, and passed to uvicorn, so there is no port race. Yields once ``/healthz``
+    answers (the lifespan has opened the database); terminated on exit.
     """
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -245,9 +249,14 @@ def run_live_server(db_url: str, **env: str) -> Iterator[str]:
         "DATABASE_URL": db_url,
         "RAPPORT_ENV": "development",
         "LOG_LEVEL": "warning",
+        "RAPPORT_UNAUTHENTICATED_ROLE": "ADMIN",
     }
     environment.pop("REDIS_URL", None)
-    environment.update(env)
+    for name, value in env.items():
+        if value is None:
+            environment.pop(name, None)
+        else:
+            environment[name] = value
     command = [
         sys.executable,
         "-m",
@@ -276,13 +285,20 @@ def run_live_server(db_url: str, **env: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def live_server(db_url: str) -> Iterator[str]:
+def live_server_environment() -> dict[str, str | None]:
+    """Extra environment of the ``live_server`` process (None: unset the variable); override
+    in a module, e.g. to give it Redis."""
+    return {}
+
+
+@pytest.fixture
+def live_server(db_url: str, live_server_environment: dict[str, str | None]) -> Iterator[str]:
     """Base URL (``http://127.0.0.1:<port>``) of uvicorn serving the app on ``db_url``.
 
-    A separate process (its own Tortoise state) in development mode without Redis; see
-    ``run_live_server`` to start one with other settings.
+    A separate process (its own Tortoise state) in development mode without Redis, then
+    ``live_server_environment``; see ``run_live_server`` to start one with other settings.
     """
-    with run_live_server(db_url) as base_url:
+    with run_live_server(db_url, **live_server_environment) as base_url:
         yield base_url
 
 

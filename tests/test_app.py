@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from app.settings import Settings
 from domain.persistence.statement_log import StatementLog
@@ -51,7 +52,13 @@ async def test_graphiql_is_served_in_development(api: httpx.AsyncClient) -> None
 
 
 async def test_graphiql_is_not_served_in_production(settings: Settings) -> None:
-    production = settings.model_copy(update={"env": "production"})
+    production = settings.model_copy(
+        update={
+            "env": "production",
+            "unauthenticated_role": None,
+            "secret_key": SecretStr("production-signing-key-0123456789abcdef"),
+        }
+    )
 
     async with app_client(production) as client:
         response = await client.get("/graphql", headers=BROWSER)

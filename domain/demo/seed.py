@@ -24,6 +24,7 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from domain.demo import vietnam as vn
+from domain.demo.accounts import seed_demo_accounts
 from domain.persistence.models import (
     Customer,
     Interaction,
@@ -962,6 +963,7 @@ async def seed_demo(
     counts = dict(gen.counts) | tickets
     counts["stage_changes"] = len(gen.stage_changes)
     counts["team_memberships"] = len(gen.memberships)
+    counts["demo_accounts"] = await seed_demo_accounts(after_user_id=ids["users"], at=ANCHOR)
     return counts
 
 

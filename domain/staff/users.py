@@ -7,11 +7,11 @@ from tortoise.transactions import in_transaction
 from domain.contact import normalize_email
 from domain.customers.normalize import normalize_timezone
 from domain.errors import Conflict, NotFound, ValidationFailed
+from domain.identity.permissions import ROLES
 from domain.persistence.models import Team, User
 from domain.recording import record
 from domain.text import fold_required
 
-ROLES = ("ADMIN", "MANAGER", "SALES", "SUPPORT", "ANALYST")
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 
 
@@ -30,9 +30,14 @@ async def create_user(
     team_id: int | None = None,
     manager_id: int | None = None,
     timezone: str = DEFAULT_TIMEZONE,
+    password_hash: str | None = None,
     actor: str,
 ) -> User:
-    """Create a staff member; the normalized e-mail is unique across users (deleted included)."""
+    """Create a staff member; the normalized e-mail is unique across users (deleted included).
+
+    Without ``password_hash`` (see :func:`domain.identity.passwords.hash_password`) the user
+    cannot log in until a password is set.
+    """
     clean_name = " ".join(name.split())
     if not clean_name:
         raise ValidationFailed("name", "a name is required", "REQUIRED")
@@ -59,6 +64,7 @@ async def create_user(
             timezone=zone,
             team_id=team_id,
             manager_id=manager_id,
+            password_hash=password_hash,
             created_by=actor,
             updated_by=actor,
         )

@@ -10,6 +10,8 @@ import strawberry
 from domain.activities import tasks
 from domain.activities.interactions import log_interaction
 from domain.activities.tasks import TaskInput
+from domain.customers.commands import UNSET as DOMAIN_UNSET
+from domain.identity.scope import default_owner
 from gql.context import Context
 from gql.enums import Direction, InteractionKind
 from gql.ids import decode_pk
@@ -113,7 +115,10 @@ class ActivityMutations:
     @strawberry.mutation(description="Create an open task.")
     async def create_task(self, info: Info, input: TaskFields) -> TaskResult:
         async def run() -> TaskSuccess:
-            row = await tasks.create_task(task_command(input), actor=info.context.actor)
+            command = task_command(input)
+            if command.assignee_id is DOMAIN_UNSET:
+                command.assignee_id = default_owner(info.context.principal)
+            row = await tasks.create_task(command, actor=info.context.actor)
             return TaskSuccess(task=row)  # type: ignore[arg-type]
 
         return await attempt(info.context, run)

@@ -7,6 +7,8 @@ from typing import Annotated
 import strawberry
 
 from domain.customers import services
+from domain.customers.commands import UNSET as DOMAIN_UNSET
+from domain.identity.scope import default_owner
 from gql.context import Context
 from gql.ids import decode_pk
 from gql.mutations.customer_inputs import (
@@ -68,7 +70,10 @@ class CustomerMutations:
     @strawberry.mutation(description="Create a person.")
     async def create_person(self, info: Info, input: PersonFields) -> PersonResult:
         async def run() -> PersonSuccess:
-            row = await services.create_person(person_command(input), actor=info.context.actor)
+            command = person_command(input)
+            if command.owner_id is DOMAIN_UNSET:
+                command.owner_id = default_owner(info.context.principal)
+            row = await services.create_person(command, actor=info.context.actor)
             return PersonSuccess(person=row, created=True)  # type: ignore[arg-type]
 
         return await attempt(info.context, run, existing_type="Person")
@@ -99,9 +104,10 @@ class CustomerMutations:
         self, info: Info, input: OrganizationFields
     ) -> OrganizationResult:
         async def run() -> OrganizationSuccess:
-            row = await services.create_organization(
-                organization_command(input), actor=info.context.actor
-            )
+            command = organization_command(input)
+            if command.owner_id is DOMAIN_UNSET:
+                command.owner_id = default_owner(info.context.principal)
+            row = await services.create_organization(command, actor=info.context.actor)
             return OrganizationSuccess(organization=row, created=True)  # type: ignore[arg-type]
 
         return await attempt(info.context, run, existing_type="Organization")

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import strawberry
 
+from domain.identity.scope import default_owner
 from domain.sales import opportunities as deals
 from domain.sales.pipelines import create_pipeline
 from gql.context import Context
@@ -98,7 +99,8 @@ class SalesMutations:
                 customer_id=decode_pk(input.customer_id, *CUSTOMER_TYPES, field="customerId"),
                 pipeline_id=_optional_pk(input.pipeline_id, "Pipeline", "pipelineId"),
                 stage_id=_optional_pk(input.stage_id, "Stage", "stageId"),
-                owner_id=_optional_pk(input.owner_id, "User", "ownerId"),
+                owner_id=_optional_pk(input.owner_id, "User", "ownerId")
+                or default_owner(info.context.principal),
                 amount=input.amount,
                 currency=input.currency,
                 expected_close_on=input.expected_close_on,

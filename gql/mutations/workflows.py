@@ -7,6 +7,7 @@ import binascii
 from typing import Annotated
 
 import strawberry
+from tortoise.expressions import RawSQL
 
 from domain.errors import ValidationFailed
 from domain.persistence import models as m
@@ -70,6 +71,7 @@ class WorkflowQuery:
     @strawberry.field(description="Workflow runs, oldest first (keyset paging by id).")
     async def workflow_runs(
         self,
+        info: strawberry.Info[Context, None],
         filter: WorkflowRunFilter | None = None,
         first: int | None = None,
         after: str | None = None,
@@ -80,6 +82,11 @@ class WorkflowQuery:
                 "first", f"first must be 0..{MAX_PAGE}", "PAGE_SIZE_OUT_OF_RANGE"
             )
         query = m.WorkflowRun.all()
+        in_scope = info.context.scope.condition("WorkflowRun", m.WorkflowRun._meta.db_table)
+        if in_scope is not None:
+            # Runs of customers and deals out of the reader's scope are not there at all.
+            query = query.annotate(_in_scope=RawSQL(f"CASE WHEN {in_scope} THEN 1 ELSE 0 END"))
+            query = query.filter(_in_scope=1)
         if filter is not None:
             if filter.workflow_key is not None:
                 query = query.filter(workflow__key=filter.workflow_key)

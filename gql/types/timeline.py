@@ -81,7 +81,7 @@ async def customer_timeline(
         )
 
     async def batch(keys: Sequence[int]) -> list[TimelinePage]:
-        pages = await fetch_timelines(list(keys), first, after)
+        pages = await fetch_timelines(list(keys), first, after, context.scope)
         return [pages[k] for k in keys]
 
     page = await context.loaders.get(("timeline", first, after), batch).load(customer_id)

@@ -52,7 +52,8 @@ async def _counts() -> tuple[int, ...]:
         await m.Relationship.all().count(),
         await m.Relationship.filter(deleted_at=None).count(),
         await m.Relationship.filter(ends_on=None).count(),
-        await m.AuditEntry.all().count(), await m.DomainEvent.all().count(),
+        await m.AuditEntry.all().count(),
+        await m.DomainEvent.all().count(),
     )
 
 
@@ -78,10 +79,14 @@ async def _org(api: httpx.AsyncClient, name: str, domain: str) -> str:
     return str(body["data"]["createOrganization"]["organization"]["id"])
 
 
-async def _relate(api: httpx.AsyncClient, kind: str, source: str, target: str,
-                  **extra: Any) -> dict[str, Any]:
-    body = await gql(api, CREATE_REL, {"input": {"kind": kind, "fromCustomerId": source,
-                                                 "toCustomerId": target, **extra}})
+async def _relate(
+    api: httpx.AsyncClient, kind: str, source: str, target: str, **extra: Any
+) -> dict[str, Any]:
+    body = await gql(
+        api,
+        CREATE_REL,
+        {"input": {"kind": kind, "fromCustomerId": source, "toCustomerId": target, **extra}},
+    )
     result = body["data"]["createRelationship"]
     assert result["__typename"] == "RelationshipSuccess", result
     return dict(result["relationship"])
@@ -91,14 +96,28 @@ async def test_create_relationship_shows_in_both_directions(api: httpx.AsyncClie
     person = await _person(api, "Hoa")
     org = await _org(api, "Sao Việt", "saoviet.vn")
     marks = await _marks()
-    body = await gql(api, CREATE_REL, {"input": {
-        "kind": "WORKS_AT", "fromCustomerId": person, "toCustomerId": org,
-        "startsOn": "2024-01-15", "notes": "Kế toán trưởng"}})
+    body = await gql(
+        api,
+        CREATE_REL,
+        {
+            "input": {
+                "kind": "WORKS_AT",
+                "fromCustomerId": person,
+                "toCustomerId": org,
+                "startsOn": "2024-01-15",
+                "notes": "Kế toán trưởng",
+            }
+        },
+    )
     result = body["data"]["createRelationship"]
     assert result["__typename"] == "RelationshipSuccess"
     edge = result["relationship"]
     assert (edge["kind"], edge["startsOn"], edge["endsOn"], edge["notes"]) == (
-        "WORKS_AT", "2024-01-15", None, "Kế toán trưởng")
+        "WORKS_AT",
+        "2024-01-15",
+        None,
+        "Kế toán trưởng",
+    )
     assert (edge["fromCustomer"]["id"], edge["toCustomer"]["id"]) == (person, org)
     audits, events = await _written_since(marks)
     assert [a.action for a in audits] == ["relationship.create"]
@@ -107,12 +126,14 @@ async def test_create_relationship_shows_in_both_directions(api: httpx.AsyncClie
     assert events[0].actor == "api"
     from_person = (await gql(api, EDGES, {"id": person}))["data"]["node"]
     assert from_person["out"]["edges"] == [
-        {"node": {"id": edge["id"], "kind": "WORKS_AT", "toCustomer": {"id": org}}}]
+        {"node": {"id": edge["id"], "kind": "WORKS_AT", "toCustomer": {"id": org}}}
+    ]
     assert from_person["in"]["totalCount"] == 0
     from_org = (await gql(api, EDGES, {"id": org}))["data"]["node"]
     assert from_org["out"]["totalCount"] == 0
     assert from_org["in"]["edges"] == [
-        {"node": {"id": edge["id"], "kind": "WORKS_AT", "fromCustomer": {"id": person}}}]
+        {"node": {"id": edge["id"], "kind": "WORKS_AT", "fromCustomer": {"id": person}}}
+    ]
 
 
 async def test_custom_kinds_are_upper_snake(api: httpx.AsyncClient) -> None:
@@ -123,15 +144,14 @@ async def test_custom_kinds_are_upper_snake(api: httpx.AsyncClient) -> None:
     assert (await _relate(api, "  referred_by ", a, b))["kind"] == "REFERRED_BY"
     assert (await _relate(api, "classmate_of", b, a))["kind"] == "CLASSMATE_OF"
     listed = (await gql(api, EDGES, {"id": a}))["data"]["node"]
-    assert sorted(e["node"]["kind"] for e in listed["out"]["edges"]) == ["MENTOR_OF",
-                                                                         "REFERRED_BY"]
+    assert sorted(e["node"]["kind"] for e in listed["out"]["edges"]) == ["MENTOR_OF", "REFERRED_BY"]
     assert [e["node"]["kind"] for e in listed["in"]["edges"]] == ["CLASSMATE_OF"]
 
 
 async def test_create_relationship_failures_write_nothing(api: httpx.AsyncClient) -> None:
     a = await _person(api, "A")
     b = await _person(api, "B")
-    user = (await gql(api, CREATE_USER, {"input": {"name": "Nam", "email": "nam@rapport.vn"}}))
+    user = await gql(api, CREATE_USER, {"input": {"name": "Nam", "email": "nam@rapport.vn"}})
     uid = user["data"]["createUser"]["user"]["id"]
     await _relate(api, "PARTNER_OF", a, b)
     cases: list[tuple[dict[str, Any], str, str | None, str]] = [
@@ -142,16 +162,23 @@ async def test_create_relationship_failures_write_nothing(api: httpx.AsyncClient
         ({"kind": ""}, "ValidationError", "kind", "INVALID_KIND"),
         ({"kind": "X" * 41}, "ValidationError", "kind", "INVALID_KIND"),
         ({"kind": "PARTNER_OF"}, "ConflictError", "kind", "CONFLICT"),
-        ({"startsOn": "2025-02-01", "endsOn": "2025-01-01"}, "ValidationError", "endsOn",
-         "OUT_OF_RANGE"),
+        (
+            {"startsOn": "2025-02-01", "endsOn": "2025-01-01"},
+            "ValidationError",
+            "endsOn",
+            "OUT_OF_RANGE",
+        ),
         ({"toCustomerId": encode_id("Organization", 9999)}, "NotFoundError", None, "NOT_FOUND"),
         ({"fromCustomerId": uid}, "ValidationError", "fromCustomerId", "WRONG_ID_TYPE"),
         ({"toCustomerId": "%%%"}, "ValidationError", "toCustomerId", "INVALID_ID"),
     ]
     for override, typename, field, code in cases:
         before = await _counts()
-        body = await gql(api, CREATE_REL, {"input": {"kind": "FAMILY_OF", "fromCustomerId": a,
-                                                     "toCustomerId": b, **override}})
+        body = await gql(
+            api,
+            CREATE_REL,
+            {"input": {"kind": "FAMILY_OF", "fromCustomerId": a, "toCustomerId": b, **override}},
+        )
         result = body["data"]["createRelationship"]
         assert (result["__typename"], result["code"]) == (typename, code), (override, result)
         if field is not None:
@@ -170,7 +197,10 @@ async def test_end_relationship(api: httpx.AsyncClient) -> None:
     early = await gql(api, END_REL, {"id": edge["id"], "endsOn": "2023-12-31"})
     result = early["data"]["endRelationship"]
     assert (result["__typename"], result["field"], result["code"]) == (
-        "ValidationError", "endsOn", "OUT_OF_RANGE")
+        "ValidationError",
+        "endsOn",
+        "OUT_OF_RANGE",
+    )
     missing = await gql(api, END_REL, {"id": encode_id("Relationship", 9999)})
     assert missing["data"]["endRelationship"]["__typename"] == "NotFoundError"
     wrong = await gql(api, END_REL, {"id": a})
@@ -208,8 +238,7 @@ async def test_delete_relationship(api: httpx.AsyncClient) -> None:
     edge = await _relate(api, "REFERRED_BY", a, b)
     marks = await _marks()
     body = await gql(api, DELETE_REL, {"id": edge["id"]})
-    assert body["data"]["deleteRelationship"] == {"__typename": "DeletedSuccess",
-                                                  "id": edge["id"]}
+    assert body["data"]["deleteRelationship"] == {"__typename": "DeletedSuccess", "id": edge["id"]}
     audits, events = await _written_since(marks)
     assert [a.action for a in audits] == ["relationship.delete"]
     assert [e.type for e in events] == ["relationship.deleted"]

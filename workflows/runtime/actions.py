@@ -1,10 +1,11 @@
 """Carrying out the engine's commands inside the run's transaction.
 
 Internal actions (tasks, field updates, tags, owner changes, enrolments) call the domain
-services, so they commit with the run's new state or not at all. Messages go to the e-mail
-outbox and webhook calls to the webhook outbox, under the command's idempotency key, with the
-step's id and ``retry`` policy; the worker sends them after the commit (``new_messages`` and
-``new_webhooks`` collect their ids for it).
+services, so they commit with the run's new state or not at all, audited under the run and
+step as actor. Messages go to the e-mail outbox and webhook calls to the webhook outbox (each
+audited here), under the command's idempotency key, with the step's id and ``retry`` policy;
+the worker sends them after the commit (``new_messages`` and ``new_webhooks`` collect their
+ids for it).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from domain.activities.tasks import TaskInput, create_task
 from domain.customers import services
 from domain.customers.commands import OrganizationInput, PersonInput
 from domain.persistence import models as m
+from domain.recording import record
 from domain.tickets.lifecycle import escalate_ticket
 from workflows.engine import model as cmd
 from workflows.engine.context import json_safe
@@ -111,16 +113,19 @@ async def _message(
     retry: dict[str, Any] | None = None,
 ) -> None:
     template = definitions.templates[template_key]
+    subject = render(template.subject, variables)
     message = await enqueue_email(
         idempotency_key=key,
         to_address=to_address,
-        subject=render(template.subject, variables),
+        subject=subject,
         text=render(template.text, variables),
         html=render(template.html, variables, html=True) if template.html else None,
         run_id=run.id,
         step_id=step_id,
         retry=retry,
     )
+    changes = {"to_address": [None, to_address], "subject": [None, subject]}
+    await record(actor_of(run, step_id), "email.enqueue", "EmailMessage", message.id, changes)
     pending = new_messages.get()
     if pending is not None:
         pending.append(message.id)
@@ -243,6 +248,13 @@ async def carry_out(
                 step_id=command.step_id,
                 retry=command.retry,
             )
+            await record(
+                actor,
+                "webhook.enqueue",
+                "WebhookDelivery",
+                delivery.id,
+                {"url": [None, command.url]},
+            )
             hooks = new_webhooks.get()
             if hooks is not None:
                 hooks.append(delivery.id)
@@ -269,7 +281,7 @@ async def carry_out(
             if owner_id is not None:
                 await _save_customer(run.subject_id, {"owner_id": owner_id}, actor)
         elif isinstance(command, cmd.EnrollOther):
-            await enroll(command.workflow, run.subject_type, run.subject_id, now)
+            await enroll(command.workflow, run.subject_type, run.subject_id, now, actor=actor)
         elif isinstance(command, cmd.Escalate) and run.subject_type == "ticket":
             target = await ticket_staff(command.to, run.subject_id) if command.to else None
             ticket = await escalate_ticket(

@@ -103,16 +103,9 @@ async def enroll_manually(
         allowed, reason = should_enroll(definition, subject, None, history)
         if not allowed:
             raise Conflict(f"not enrolled: {reason}", field="subjectId")
-        run = await enroll(row, subject_type, subject_id, now)
+        run = await enroll(row, subject_type, subject_id, now, actor=actor, trigger="manual")
         if run is None:  # the same rules, checked again by enroll()
             raise Conflict("not enrolled", field="subjectId")
-        await record(
-            actor,
-            "workflow.enroll",
-            "WorkflowRun",
-            run.id,
-            {"workflow": [None, key], "subject": [None, f"{subject_type}:{subject_id}"]},
-        )
     return run
 
 

@@ -131,7 +131,12 @@ async def on_event(event: m.DomainEvent) -> None:
         trigger = definition.trigger
         if isinstance(trigger, EventTrigger) and trigger.event == event.type:
             await enroll(
-                workflow_row, workflow_row.subject, subjects[workflow_row.subject], now, data
+                workflow_row,
+                workflow_row.subject,
+                subjects[workflow_row.subject],
+                now,
+                data,
+                trigger=f"event:{event.type}:{event.id}",
             )
 
 
@@ -169,7 +174,7 @@ async def scheduled_tick(workflow_key: str, now: dt.datetime) -> int:
         last_id = page[-1].id
         for customer, subject in zip(page, await customer_subjects(page), strict=True):
             if schedules.matches(condition, subject, now):
-                run = await enroll(workflow_row, "customer", customer.id, now)
+                run = await enroll(workflow_row, "customer", customer.id, now, trigger="schedule")
                 enrolled += run is not None
     await schedules.arm(workflow_row, definition, now)
     return enrolled

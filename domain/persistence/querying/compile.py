@@ -13,6 +13,7 @@ from typing import Any
 
 from domain.errors import ValidationFailed
 from domain.persistence.querying.entities import ENTITIES, EntitySpec, FieldSpec
+from domain.persistence.querying.scope import Scope
 from domain.persistence.querying.spec import (
     AllOf,
     AnyOf,
@@ -80,10 +81,13 @@ def _scalar(spec: FieldSpec, value: Any) -> Any:
     return db_value(value)
 
 
-def _condition_sql(entity: EntitySpec, alias: str, cond: Condition, params: SqlParams) -> str:
+def _condition_sql(
+    entity: EntitySpec, alias: str, cond: Condition, params: SqlParams, scope: Scope
+) -> str:
     spec = entity.fields.get(cond.field)
     if spec is None:
         raise ValidationFailed("filter", f"{entity.name} has no filterable field {cond.field!r}")
+    scope.check_field(entity.name, cond.field)
     if cond.op not in _OPS_BY_KIND[spec.kind]:
         raise ValidationFailed(
             "filter", f"operator {cond.op!r} does not apply to {entity.name}.{cond.field}"
@@ -125,31 +129,43 @@ def _tags_sql(column: str, op: str, value: Any, params: SqlParams) -> str:
     return "(" + (" OR " if op == "hasAny" else " AND ").join(parts) + ")"
 
 
-def live_condition(entity: EntitySpec, alias: str) -> str:
-    """Rows a query sees by default: not soft-deleted, and of the entity's kind."""
+def live_condition(entity: EntitySpec, alias: str, scope: Scope) -> str:
+    """Rows a query sees by default: not soft-deleted, of the entity's kind, and in scope."""
     parts = []
     if entity.soft_delete:
         parts.append(f"{alias}.deleted_at IS NULL")
     if entity.base_condition:
         parts.append(f"{alias}.{entity.base_condition}")
+    restriction = scope.condition(entity.name, alias)
+    if restriction is not None:
+        parts.append(restriction)
     return " AND ".join(parts) or "1=1"
 
 
-def compile_filter(entity: EntitySpec, alias: str, node: Filter, params: SqlParams) -> str:
+def compile_filter(
+    entity: EntitySpec, alias: str, node: Filter, params: SqlParams, scope: Scope
+) -> str:
+    """``node`` as SQL on ``alias``; relation filters only see related rows in ``scope``."""
     if isinstance(node, Condition):
-        return _condition_sql(entity, alias, node, params)
+        return _condition_sql(entity, alias, node, params, scope)
     if isinstance(node, AllOf):
         if not node.items:
             return "1=1"
         return (
-            "(" + " AND ".join(compile_filter(entity, alias, i, params) for i in node.items) + ")"
+            "("
+            + " AND ".join(compile_filter(entity, alias, i, params, scope) for i in node.items)
+            + ")"
         )
     if isinstance(node, AnyOf):
         if not node.items:
             return "1=0"
-        return "(" + " OR ".join(compile_filter(entity, alias, i, params) for i in node.items) + ")"
+        return (
+            "("
+            + " OR ".join(compile_filter(entity, alias, i, params, scope) for i in node.items)
+            + ")"
+        )
     if isinstance(node, Negation):
-        return f"NOT ({compile_filter(entity, alias, node.item, params)})"
+        return f"NOT ({compile_filter(entity, alias, node.item, params, scope)})"
     relation = entity.relations.get(node.relation)
     if relation is None:
         raise ValidationFailed("filter", f"{entity.name} has no relation {node.relation!r}")
@@ -158,20 +174,21 @@ def compile_filter(entity: EntitySpec, alias: str, node: Filter, params: SqlPara
     if isinstance(node, Related):
         if relation.many:
             raise ValidationFailed("filter", f"{node.relation} is a list: use some/none/every")
-        inner = compile_filter(target, sub, node.filter, params)
+        inner = compile_filter(target, sub, node.filter, params, scope)
         return (
             f"{alias}.{relation.column} IN (SELECT {sub}.id FROM {target.table} {sub} "
-            f"WHERE {live_condition(target, sub)} AND {inner})"
+            f"WHERE {live_condition(target, sub, scope)} AND {inner})"
         )
     assert isinstance(node, Quantified)
     if not relation.many:
         raise ValidationFailed("filter", f"{node.relation} is a single record: filter it directly")
-    inner = compile_filter(target, sub, node.filter, params)
+    inner = compile_filter(target, sub, node.filter, params, scope)
     if node.quantifier == "every":
         inner = f"NOT ({inner})"
     subquery = (
         f"SELECT {sub}.{relation.column} FROM {target.table} {sub} "
-        f"WHERE {live_condition(target, sub)} AND {sub}.{relation.column} IS NOT NULL AND {inner}"
+        f"WHERE {live_condition(target, sub, scope)} AND {sub}.{relation.column} IS NOT NULL "
+        f"AND {inner}"
     )
     negate = node.quantifier in ("none", "every")
     return f"{alias}.id {'NOT IN' if negate else 'IN'} ({subquery})"

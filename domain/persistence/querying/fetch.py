@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, overload
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -23,6 +23,7 @@ from domain.persistence.querying.keyset import (
     seek_predicate,
 )
 from domain.persistence.querying.rows import instance_from_row
+from domain.persistence.querying.scope import Scope
 from domain.persistence.querying.spec import Filter, Page, PageResult, SortKey
 
 log = logging.getLogger(__name__)
@@ -71,25 +72,32 @@ def validate_page(page: Page) -> Page:
 
 @dataclass
 class Query:
-    """A filtered, ordered view of one entity (plus an optional extra SQL restriction)."""
+    """A filtered, ordered view of one entity as seen by a principal (``scope``: required, so
+    no statement is built without one; :data:`~.scope.EVERYTHING` for trusted callers)."""
 
     entity: EntitySpec
     filter: Filter | None = None
     order: tuple[SortKey, ...] = ()
-    restriction: str | None = None  # trusted SQL on alias "{a}", e.g. a permission scope
+    restriction: str | None = None  # trusted SQL on alias "{a}"
     include_deleted: bool = False
+    scope: Scope = field(kw_only=True)
 
     def where(self, alias: str, params: SqlParams) -> str:
-        parts = [live_condition(self.entity, alias)]
+        parts = [live_condition(self.entity, alias, self.scope)]
         if self.include_deleted:
             parts = [f"{alias}.{self.entity.base_condition}"] if self.entity.base_condition else []
+            restriction = self.scope.condition(self.entity.name, alias)
+            if restriction is not None:
+                parts.append(restriction)
         if self.restriction:
             parts.append(self.restriction.format(a=alias))
         if self.filter is not None:
-            parts.append(compile_filter(self.entity, alias, self.filter, params))
+            parts.append(compile_filter(self.entity, alias, self.filter, params, self.scope))
         return " AND ".join(parts) or "1=1"
 
     def keys(self) -> list[KeyColumn]:
+        for key in self.order:
+            self.scope.check_field(self.entity.name, key.field)
         return key_columns(self.entity, list(self.order))
 
 

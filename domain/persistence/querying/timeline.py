@@ -15,19 +15,36 @@ from domain.persistence.querying.compile import SqlParams
 from domain.persistence.querying.entities import ENTITIES
 from domain.persistence.querying.fetch import run
 from domain.persistence.querying.keyset import _decode_value, _encode_value
+from domain.persistence.querying.scope import Scope
 
-#: kind -> SQL selecting (customer, at, id) from one source; "{ids}" is the customer id list.
+#: kind -> (entity, SQL selecting (customer, at, id) from one source on alias ``x``); "{ids}"
+#: is the customer id list. Each source is limited to what the reader's scope shows of it.
 _SOURCES = {
-    "INTERACTION": "SELECT customer_id AS c, occurred_at AS at, id FROM interactions "
-    "WHERE deleted_at IS NULL AND customer_id IN ({ids})",
-    "STAGE_CHANGE": "SELECT customer_id AS c, changed_at AS at, id FROM stage_changes "
-    "WHERE deleted_at IS NULL AND customer_id IN ({ids})",
-    "TASK": "SELECT customer_id AS c, created_at AS at, id FROM tasks "
-    "WHERE deleted_at IS NULL AND customer_id IN ({ids})",
-    "TICKET": "SELECT customer_id AS c, created_at AS at, id FROM tickets "
-    "WHERE deleted_at IS NULL AND customer_id IN ({ids})",
-    "CHANGE": "SELECT target_id AS c, at, id FROM audit_entries "
-    "WHERE target_type = 'Customer' AND target_id IN ({ids})",
+    "INTERACTION": (
+        "Interaction",
+        "SELECT x.customer_id AS c, x.occurred_at AS at, x.id FROM interactions x "
+        "WHERE x.deleted_at IS NULL AND x.customer_id IN ({ids})",
+    ),
+    "STAGE_CHANGE": (
+        "StageChange",
+        "SELECT x.customer_id AS c, x.changed_at AS at, x.id FROM stage_changes x "
+        "WHERE x.deleted_at IS NULL AND x.customer_id IN ({ids})",
+    ),
+    "TASK": (
+        "Task",
+        "SELECT x.customer_id AS c, x.created_at AS at, x.id FROM tasks x "
+        "WHERE x.deleted_at IS NULL AND x.customer_id IN ({ids})",
+    ),
+    "TICKET": (
+        "Ticket",
+        "SELECT x.customer_id AS c, x.created_at AS at, x.id FROM tickets x "
+        "WHERE x.deleted_at IS NULL AND x.customer_id IN ({ids})",
+    ),
+    "CHANGE": (
+        "Customer",
+        "SELECT x.target_id AS c, x.at, x.id FROM audit_entries x "
+        "WHERE x.target_type = 'Customer' AND x.target_id IN ({ids})",
+    ),
 }
 
 
@@ -60,13 +77,22 @@ def _decode(cursor: str) -> list[Any]:
 
 
 async def fetch_timelines(
-    customer_ids: list[int], first: int, after: str | None
+    customer_ids: list[int], first: int, after: str | None, scope: Scope
 ) -> dict[int, TimelinePage]:
+    """The newest ``first`` entries after ``after`` of each customer, as ``scope`` shows them
+    (a customer's audited changes follow the customer's own visibility)."""
     params = SqlParams()
     parts = []
-    for kind, source in _SOURCES.items():
+    for kind, (entity, source) in _SOURCES.items():
         marks = ", ".join(params.add(int(i)) for i in customer_ids)
-        parts.append(f"SELECT '{kind}' AS kind, s.* FROM ({source.format(ids=marks)}) s")
+        sql = source.format(ids=marks)
+        restriction = scope.condition(entity, "x")
+        if kind == "CHANGE" and restriction is not None:
+            restriction = scope.condition(entity, "cx")
+            sql += f" AND x.target_id IN (SELECT cx.id FROM customers cx WHERE {restriction})"
+        elif restriction is not None:
+            sql += f" AND {restriction}"
+        parts.append(f"SELECT '{kind}' AS kind, s.* FROM ({sql}) s")
     seek = ""
     if after:
         at, kind, pk = _decode(after)

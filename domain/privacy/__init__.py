@@ -1,0 +1,1 @@
+"""Personal data requests: export everything about a customer, erase what identifies them."""
