@@ -277,3 +277,42 @@ async def test_team_members_and_user_teams(api: httpx.AsyncClient) -> None:
     for member in team["members"]:
         assert member["teams"] == [{"name": team["name"]}]
         assert member["team"] == {"name": team["name"]}
+
+
+async def test_amounts_compare_and_sort_as_numbers(api: httpx.AsyncClient) -> None:
+    # Amounts from 1,000,000 to 12,000,000 plus 500,000: as text "9000000.00" > "10000000.00",
+    # which is how SQLite would compare Tortoise's decimal column without a numeric cast.
+    await build_graph(people=12, interactions_per_person=0)
+    amounts = [r.amount for r in await m.Opportunity.all()]
+    assert max(amounts) >= 10_000_000 > 9_000_000 >= min(amounts)
+    body = await gql(
+        api,
+        """{ big: opportunities(filter: {amount: {gte: 5000000}}) { totalCount }
+             small: opportunities(filter: {amount: {lt: 10000000}}) { totalCount }
+             sorted: opportunities(first: 100, orderBy: [{field: AMOUNT, direction: DESC}]) {
+               edges { node { amount } } }
+             opportunityStats { total { min max } } }""",
+    )
+    data = body["data"]
+    assert data["big"]["totalCount"] == sum(1 for a in amounts if a >= 5_000_000)
+    assert data["small"]["totalCount"] == sum(1 for a in amounts if a < 10_000_000)
+    listed = [Decimal(e["node"]["amount"]) for e in data["sorted"]["edges"]]
+    assert listed == sorted(amounts, reverse=True)
+    assert Decimal(data["opportunityStats"]["total"]["min"]) == min(amounts)
+    assert Decimal(data["opportunityStats"]["total"]["max"]) == max(amounts)
+    # Paging on the cast key resumes at the right place.
+    first = await gql(
+        api,
+        """{ opportunities(first: 3, orderBy: [{field: AMOUNT}]) {
+             pageInfo { endCursor } edges { node { amount } } } }""",
+    )
+    cursor = first["data"]["opportunities"]["pageInfo"]["endCursor"]
+    rest = await gql(
+        api,
+        """query($c: String) { opportunities(first: 100, after: $c, orderBy: [{field: AMOUNT}]) {
+             edges { node { amount } } } }""",
+        {"c": cursor},
+    )
+    paged = [Decimal(e["node"]["amount"]) for e in first["data"]["opportunities"]["edges"]]
+    paged += [Decimal(e["node"]["amount"]) for e in rest["data"]["opportunities"]["edges"]]
+    assert paged == sorted(amounts)

@@ -34,19 +34,21 @@ async def aggregate(
 
     ``group_columns`` maps output names to trusted column names of the entity.
     """
-    if measure_column not in {f.column for f in query.entity.fields.values()}:
+    measure = next((f for f in query.entity.fields.values() if f.column == measure_column), None)
+    if measure is None:
         raise ValidationFailed("measure", f"cannot aggregate {measure_column}")
     params = SqlParams()
     a = params.alias()
+    value = measure.operand(a)
     groups = [f"{a}.{column} AS g_{name}" for name, column in group_columns.items()]
     select = ", ".join(
         [
             *groups,
             "COUNT(*) AS n",
-            f"SUM({a}.{measure_column}) AS s",
-            f"AVG({a}.{measure_column}) AS av",
-            f"MIN({a}.{measure_column}) AS mn",
-            f"MAX({a}.{measure_column}) AS mx",
+            f"SUM({value}) AS s",
+            f"AVG({value}) AS av",
+            f"MIN({value}) AS mn",
+            f"MAX({value}) AS mx",
         ]
     )
     sql = f"SELECT {select} FROM {query.entity.table} {a} WHERE {query.where(a, params)}"

@@ -92,7 +92,7 @@ def _condition_sql(
         raise ValidationFailed(
             "filter", f"operator {cond.op!r} does not apply to {entity.name}.{cond.field}"
         )
-    column = f"{alias}.{spec.fold_column or spec.column}"
+    column = spec.operand(alias)
     op, value = cond.op, cond.value
     if spec.kind == "tags":
         return _tags_sql(column, op, value, params)

@@ -21,6 +21,14 @@ class FieldSpec:
     column: str
     kind: FieldKind
     fold_column: str | None = None  # for kind "text"
+    #: A decimal column: SQLite stores Tortoise's DecimalField as text, which compares and sorts
+    #: as text ("9" > "10"); such a column is read through a numeric cast.
+    decimal: bool = False
+
+    def operand(self, alias: str) -> str:
+        """The SQL to compare and order this field by, on ``alias``."""
+        column = f"{alias}.{self.fold_column or self.column}"
+        return f"CAST({column} AS NUMERIC)" if self.decimal else column
 
 
 @dataclass(frozen=True)
@@ -165,7 +173,7 @@ ENTITIES: dict[str, EntitySpec] = {
             **_record_fields(),
             "name": FieldSpec("name", "text", "name_fold"),
             "status": FieldSpec("status", "enum"),
-            "amount": FieldSpec("amount", "number"),
+            "amount": FieldSpec("amount", "number", decimal=True),
             "currency": FieldSpec("currency", "exact"),
             "expectedCloseOn": FieldSpec("expected_close_on", "date"),
             "closedAt": FieldSpec("closed_at", "datetime"),

@@ -44,7 +44,7 @@ def key_columns(entity: EntitySpec, order: list[SortKey]) -> list[KeyColumn]:
                     f"CASE WHEN {{a}}.{column} IS NULL THEN 1 ELSE 0 END", nulls_first, "flag"
                 )
             )
-        columns.append(KeyColumn(f"{{a}}.{column}", key.descending, spec.kind))
+        columns.append(KeyColumn(spec.operand("{a}"), key.descending, spec.kind))
     if not order or order[-1].field != "id":
         columns.append(KeyColumn("{a}.id", order[-1].descending if order else False))
     return columns
