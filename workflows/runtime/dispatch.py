@@ -8,11 +8,11 @@ from typing import Any
 
 from domain.persistence import models as m
 from workflows.engine import EventArrived, TimerFired
-from workflows.language.spec import EventTrigger, ScheduleTrigger
-from workflows.runtime import relay, schedules, timers
+from workflows.language.spec import DateTrigger, EventTrigger, ScheduleTrigger
+from workflows.runtime import dates, relay, schedules, timers
 from workflows.runtime.deploy import version_definitions
 from workflows.runtime.runs import apply_input, enroll, live_runs
-from workflows.runtime.subjects import customer_subject, customer_subjects
+from workflows.runtime.subjects import customer_subject, customer_subjects, load_subject
 
 
 def _system_time() -> dt.datetime:
@@ -38,6 +38,8 @@ async def on_timer(timer: m.Timer) -> None:
     if timer.run_id is None:
         if timer.purpose == "schedule":
             await scheduled_tick(str((timer.payload or {}).get("workflow")), utcnow())
+        elif timer.purpose == dates.PURPOSE:
+            await date_reached(timer.payload or {}, utcnow())
         return
     run = await m.WorkflowRun.get_or_none(id=timer.run_id)
     if run is not None:
@@ -107,16 +109,43 @@ async def on_event(event: m.DomainEvent) -> None:
     for subject_type, subject_id in subjects.items():
         for run in await live_runs(subject_type, subject_id):
             await apply_input(run, EventArrived(name=event.type, data=data, now=now), now)
+    loaded: dict[str, dict[str, Any] | None] = {}
     for workflow_row in await m.Workflow.filter(status="ACTIVE").order_by("id"):
         if workflow_row.subject not in subjects or workflow_row.current_version_id is None:
             continue
+        subject_id = subjects[workflow_row.subject]
         version = await m.WorkflowVersion.get(id=workflow_row.current_version_id)
         definition, _ = version_definitions(version)
         trigger = definition.trigger
         if isinstance(trigger, EventTrigger) and trigger.event == event.type:
-            await enroll(
-                workflow_row, workflow_row.subject, subjects[workflow_row.subject], now, data
+            await enroll(workflow_row, workflow_row.subject, subject_id, now, data)
+        elif isinstance(trigger, DateTrigger):
+            # The subject may have changed: its date timer follows, in this transaction.
+            if workflow_row.subject not in loaded:
+                loaded[workflow_row.subject] = await load_subject(workflow_row.subject, subject_id)
+            subject = loaded[workflow_row.subject]
+            await dates.arm_subject(
+                workflow_row, trigger.date, workflow_row.subject, subject_id, subject, now
             )
+
+
+async def date_reached(payload: dict[str, Any], now: dt.datetime) -> None:
+    """A ``date:`` trigger's timer fired: enroll its subject (enrollment rules apply)."""
+    workflow_row = await m.Workflow.get_or_none(key=str(payload.get("workflow")))
+    if workflow_row is None or workflow_row.current_version_id is None:
+        return
+    version = await m.WorkflowVersion.get(id=workflow_row.current_version_id)
+    definition, _ = version_definitions(version)
+    if not isinstance(definition.trigger, DateTrigger):
+        return
+    event = {
+        "type": "date.reached",
+        "field": definition.trigger.date.field,
+        "moment": payload.get("moment"),
+        "occurredAt": now,
+    }
+    subject_type, subject_id = str(payload["subjectType"]), int(payload["subjectId"])
+    await enroll(workflow_row, subject_type, subject_id, now, event)
 
 
 def install() -> None:
