@@ -21,7 +21,7 @@ from workflows.language.source import Problem
 from workflows.language.spec import DateTrigger, Workflow
 from workflows.language.subject_fields import attribute_key
 from workflows.language.validate import Definitions, load_document, validate_texts
-from workflows.runtime import dates, schedules
+from workflows.runtime import dates, schedules, segments
 
 
 @dataclass
@@ -118,6 +118,7 @@ async def deploy_texts(
             await row.save()
             await schedules.arm(row, workflow, now)
             await dates.arm_workflow(row, workflow, now)
+            await segments.track(workflow, definitions, now)
             await record(
                 actor,
                 "workflow.deploy",

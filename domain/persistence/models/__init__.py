@@ -4,6 +4,8 @@ from domain.persistence.models.activities import Interaction, Task
 from domain.persistence.models.audit import AuditEntry, DomainEvent
 from domain.persistence.models.automation import (
     EmailMessage,
+    Segment,
+    SegmentMembership,
     Timer,
     WebhookDelivery,
     Workflow,
@@ -36,6 +38,8 @@ __models__ = [
     Timer,
     EmailMessage,
     WebhookDelivery,
+    Segment,
+    SegmentMembership,
 ]
 
 __all__ = [
@@ -48,6 +52,8 @@ __all__ = [
     "Opportunity",
     "Pipeline",
     "Relationship",
+    "Segment",
+    "SegmentMembership",
     "Stage",
     "StageChange",
     "Task",
