@@ -202,3 +202,18 @@ async def test_deploy_checks_the_attribute_is_a_date(database: str, clock: FakeC
         )
         assert [(p.line, p.col, p.message) for p in result.problems] == [(3, 17, message)]
     assert await m.Workflow.all().count() == 0
+
+
+async def test_a_version_deployed_while_paused_is_armed_on_resume(
+    renewal_attribute: None, clock: FakeClock
+) -> None:
+    from workflows.runtime import admin
+
+    await _deploy(clock)
+    lan = await _customer("lan@khach.vn", "2026-12-10")
+    await relay.relay_events()
+    await admin.pause_workflow("renewal-reminder", actor="user:test")
+    await _deploy(clock, FLOW.replace("offset: -7d", "offset: -3d"))
+    assert await _pending(lan) == []  # paused: the new version armed nothing
+    await admin.resume_workflow("renewal-reminder", actor="user:test", now=clock())
+    assert await _pending(lan) == [dt.datetime(2026, 12, 7, 10, 0, tzinfo=ICT)]
