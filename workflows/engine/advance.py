@@ -31,7 +31,7 @@ from .model import (
     Waiting,
 )
 from .positions import after, enter, find_step, step_at, step_id, step_kind
-from .waits import until_due
+from .waits import follows_subject, until_due
 
 __all__ = ["MAX_STEPS_PER_TRANSITION", "advance"]
 
@@ -152,7 +152,9 @@ def _event_arrived(ctx: Context, event: EventArrived) -> None:
 def _move_wait(ctx: Context) -> bool:
     """A run waiting ``until`` a moment computed from the subject follows the subject: the
     wait (or a ``wait_for`` timeout) moves to the new moment, ends at once when the moment is
-    now past, and holds with no timer while the date is unset. True when the run was moved."""
+    now past, and holds with no timer while the date is unset. Only an expression that reads
+    ``subject`` and not ``now`` moves (``now + duration("48h")`` would otherwise be pushed back
+    by every change). True when the run was moved."""
     state, waiting = ctx.state, ctx.state.waiting
     if waiting is None or waiting.reason not in ("timer", "event") or state.position is None:
         return False
@@ -164,17 +166,21 @@ def _move_wait(ctx: Context) -> bool:
         form = step.wait_for.timeout
     else:
         return False
-    if not isinstance(form, s.UntilWait):
+    if not isinstance(form, s.UntilWait) or not follows_subject(form):
         return False
     sid, kind = step_id(step, path), step_kind(step)
+    # Re-evaluated as when the wait began: with the run's event, not the one arriving now.
+    arriving, ctx.event = ctx.event, None
     try:
         due = until_due(ctx, form)
     except ExpressionError as error:
+        ctx.event = arriving
         ctx.cancel_pending_timer(sid)
         state.waiting = None
         if fail_step(ctx, path, step, str(error)):
             _run(ctx)
         return True
+    ctx.event = arriving
     if due == waiting.due_at:
         return False
     detail = {"from": waiting.due_at, "to": due}

@@ -19,12 +19,19 @@ from typing import Any
 
 from domain.calendars import add_business_time, end_of_business_day, next_local_time
 from workflows.language.durations import parse_business_duration, parse_duration
-from workflows.language.expressions import ExpressionError, evaluate
+from workflows.language.expressions import ExpressionError, compile_expression, evaluate
 from workflows.language.steps import BusinessDaysWait, BusinessWait, UntilTimeWait, UntilWait
 
 from .context import Context
 
-__all__ = ["describe_wait", "until_due", "wait_until"]
+__all__ = ["describe_wait", "follows_subject", "until_due", "wait_until"]
+
+
+def follows_subject(form: UntilWait) -> bool:
+    """Whether ``{until: CEL}`` is a moment of the subject that moves when the subject changes:
+    it reads ``subject`` and not ``now``."""
+    names = set(compile_expression(form.until).variables())
+    return "subject" in names and "now" not in names
 
 
 def until_due(ctx: Context, form: UntilWait) -> dt.datetime | None:

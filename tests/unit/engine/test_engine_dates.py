@@ -160,3 +160,44 @@ def test_a_wait_until_something_not_a_date_fails_the_step() -> None:
     run.start()
     run.changed(MONDAY, attributes={"renewalDate": "next tuesday"})
     assert run.state.status == "FAILED"
+
+
+def test_only_waits_on_a_subject_date_move() -> None:
+    flow = workflow(
+        """
+steps:
+  - id: two-days
+    wait: {until: 'now + duration("48h")'}
+  - id: before-call
+    wait: {until: 'timestamp(event.callAt) - duration("1h")'}
+  - {id: remind, send_email: {template: welcome-lead, to: subject}}
+"""
+    )
+    run = Driver(flow, subject=renewal("2026-12-10"))
+    (first,) = of(ScheduleTimer, run.start(event={"callAt": "2026-11-26T15:00:00+07:00"}))
+    # `now` changes with every input: such a wait must not be pushed back by each change
+    assert run.changed(MONDAY + dt.timedelta(hours=5), displayName="An") == []
+    run.fire()
+    (second,) = of(ScheduleTimer, run.last)
+    assert second.due_at == dt.datetime(2026, 11, 26, 14, 0, tzinfo=VN)
+    # an event without `callAt` arriving meanwhile is not the run's event: nothing moves
+    assert run.event("customer.updated", {"changes": {}}, first.due_at) == []
+    assert run.state.waiting is not None
+    assert run.state.waiting.due_at == second.due_at
+
+
+def test_a_moved_wait_is_computed_with_the_runs_event_not_the_arriving_one() -> None:
+    flow = workflow(
+        """
+steps:
+  - id: ahead
+    wait: {until: 'timestamp(subject.attributes.renewalDate) - duration(event.lead)'}
+  - {id: remind, send_email: {template: welcome-lead, to: subject}}
+"""
+    )
+    run = Driver(flow, subject=renewal("2026-12-10T10:00:00+07:00"))
+    (first,) = of(ScheduleTimer, run.start(event={"lead": "24h"}))
+    assert first.due_at == dt.datetime(2026, 12, 9, 10, 0, tzinfo=VN)
+    run.subject["attributes"] = {"renewalDate": "2026-12-20T10:00:00+07:00"}
+    moved = run.event("customer.updated", {"changes": {"attributes": []}}, MONDAY)
+    assert of(ScheduleTimer, moved)[0].due_at == dt.datetime(2026, 12, 19, 10, 0, tzinfo=VN)
