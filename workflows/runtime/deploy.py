@@ -18,10 +18,10 @@ from tortoise.transactions import in_transaction
 from domain.persistence import models as m
 from domain.recording import record, utcnow
 from workflows.language.source import Problem
-from workflows.language.spec import DateTrigger, Workflow
-from workflows.language.subject_fields import attribute_key
+from workflows.language.spec import Workflow
 from workflows.language.validate import Definitions, load_document, validate_texts
 from workflows.runtime import dates, schedules, segments
+from workflows.runtime.references import reference_problems
 
 
 @dataclass
@@ -43,38 +43,6 @@ def _workflow_key(name: str, text: str) -> str | None:
     return model.key if isinstance(model, Workflow) else None
 
 
-async def _attribute_problems(texts: dict[str, str], definitions: Definitions) -> list[Problem]:
-    """A ``date:`` trigger on ``subject.attributes.KEY`` needs a customer attribute KEY of type
-    DATE: attribute definitions live in the database, so this check runs at deploy."""
-    wanted: dict[str, str] = {}  # attribute key -> file name
-    for name, text in texts.items():
-        key = _workflow_key(name, text)
-        trigger = definitions.workflows[key].trigger if key else None
-        if isinstance(trigger, DateTrigger):
-            attribute = attribute_key(trigger.date.field)
-            if attribute is not None:
-                wanted[attribute] = name
-    if not wanted:
-        return []
-    types = dict(
-        await m.AttributeDefinition.filter(
-            key__in=list(wanted), entity__in=["CUSTOMER", "PERSON", "ORGANIZATION"], deleted_at=None
-        ).values_list("key", "type")
-    )
-    problems: list[Problem] = []
-    for attribute, name in wanted.items():
-        found = types.get(attribute)
-        if found == "DATE":
-            continue
-        why = "is not a customer attribute" if found is None else f"is of type {found}, not DATE"
-        source = load_document(name, texts[name]).source
-        assert source is not None  # it validated
-        problems.append(
-            source.problem(("trigger", "date", "field"), f"attribute {attribute!r} {why}")
-        )
-    return problems
-
-
 async def deploy_texts(
     texts: dict[str, str], *, actor: str, now: dt.datetime | None = None
 ) -> DeployResult:
@@ -83,7 +51,7 @@ async def deploy_texts(
     now = now or utcnow()
     definitions, problems = validate_texts(texts)
     if not problems:
-        problems = await _attribute_problems(texts, definitions)
+        problems = await reference_problems(texts, definitions)
     if problems:
         return DeployResult(problems=problems)
     keys = {name: _workflow_key(name, text) for name, text in texts.items()}

@@ -193,8 +193,12 @@ async def test_deploy_checks_the_attribute_is_a_date(database: str, clock: FakeC
         entity="CUSTOMER", key="plan", label="Plan", type="STRING", actor="user:test"
     )
     for key, message in (
-        ("plan", "attribute 'plan' is of type STRING, not DATE"),
-        ("renewal_date", "attribute 'renewal_date' is not a customer attribute"),
+        ("plan", "attribute 'plan' is of type STRING; a date trigger needs a DATE attribute"),
+        (
+            "renewal_date",
+            "attribute 'renewal_date' is not a customer attribute; "
+            "a date trigger needs a DATE attribute",
+        ),
     ):
         flow = FLOW.replace("attributes.renewal_date, offset", f"attributes.{key}, offset")
         result = await deploy_texts(

@@ -86,3 +86,15 @@ async def test_steps_assign_within_the_named_team(database: str, reference: str)
     assert (await m.Customer.get(id=customer.id)).owner_id == free.id
     task = await m.Task.get(customer_id=customer.id)
     assert task.assignee_id == free.id
+
+
+async def test_deploy_refuses_an_unknown_team(database: str) -> None:
+    await create_team(name="Kinh doanh Hà Nội", actor="user:test")
+    result = await deploy_texts(
+        {"assign.yaml": FLOW.replace("TEAM", "kinh-doanh-sai-gon")}, actor="user:test"
+    )
+    assert [(p.line, p.col, p.message) for p in result.problems] == [
+        (5, 36, "unknown team 'kinh-doanh-sai-gon'"),
+        (7, 61, "unknown team 'kinh-doanh-sai-gon'"),
+    ]
+    assert await m.Workflow.all().count() == 0
