@@ -6,7 +6,7 @@ plus ``offset`` in local wall time, at ``at`` o'clock when given (else the momen
 midnight for a date). The zone is the trigger's ``timezone``; ``subject`` means the subject's
 time zone, else the workspace's.
 
-What a marketer expects when the date moves (documented in workflows.md's engine notes too):
+What a marketer expects when the date moves (the README's Workflows section says the same):
 
 - a due time still ahead moves with the field;
 - a due time that is now behind us but whose date has not passed yet fires at once (the
@@ -51,9 +51,9 @@ def field_value(subject: Mapping[str, Any], field: str) -> Any:
     return value
 
 
-def to_anchor(value: Any, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime, bool] | None:
-    """A date or moment (objects or ISO-8601 text) as (local moment, when it is over, is it a
-    whole day); None when the value is not one (unset, or not a date)."""
+def to_anchor(value: Any, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime] | None:
+    """A date or moment (objects or ISO-8601 text) as (its local start, when it is over: the
+    next midnight for a date); None when the value is not one (unset, or not a date)."""
     if isinstance(value, str):
         try:
             parse = dt.date.fromisoformat if len(value) == 10 else dt.datetime.fromisoformat
@@ -63,11 +63,11 @@ def to_anchor(value: Any, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime, boo
     if isinstance(value, dt.datetime):
         moment = value if value.tzinfo else value.replace(tzinfo=zone)
         local = moment.astimezone(zone)
-        return local, local, False
+        return local, local
     if isinstance(value, dt.date):
         start = dt.datetime.combine(value, dt.time(0), tzinfo=zone)
         over = dt.datetime.combine(value + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
-        return start, over, True
+        return start, over
     return None
 
 
@@ -87,7 +87,7 @@ def date_trigger_moment(
     anchor = to_anchor(field_value(subject, spec.field), zone)
     if anchor is None:
         return None
-    start, over, _whole_day = anchor
+    start, over = anchor
     if spec.at is not None:
         hour, minute = (int(part) for part in spec.at.split(":"))
         start = start.replace(hour=hour, minute=minute, second=0, microsecond=0)

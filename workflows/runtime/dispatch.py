@@ -139,7 +139,7 @@ async def on_event(event: m.DomainEvent) -> None:
             )
     if "customer" in subjects and event.type not in (segments.ENTERED, segments.EXITED):
         # Likewise its segment memberships (their events are relayed after this one).
-        await segments.evaluate_customer(subjects["customer"], await subject_of("customer"), now)
+        await segments.evaluate_customer(subjects["customer"], lambda: subject_of("customer"), now)
 
 
 async def date_reached(payload: dict[str, Any], now: dt.datetime) -> None:

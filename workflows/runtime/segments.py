@@ -22,7 +22,7 @@ still enroll the others by hand or with a schedule).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from domain.persistence import models as m
@@ -156,13 +156,16 @@ async def _apply(
 
 
 async def evaluate_customer(
-    customer_id: int, subject: Mapping[str, Any] | None, now: dt.datetime
+    customer_id: int,
+    load: Callable[[], Awaitable[Mapping[str, Any] | None]],
+    now: dt.datetime,
 ) -> tuple[int, int]:
-    """The customer changed (or was deleted: `subject` None): enter and exit segments."""
+    """The customer changed (or was deleted: `load` gives None): enter and exit segments.
+    The subject is loaded only when some segment is tracked (one statement otherwise)."""
     segments = await m.Segment.filter(subject="customer").order_by("id")
     if not segments:
         return 0, 0
-    return await _apply(segments, [(customer_id, subject)], now)
+    return await _apply(segments, [(customer_id, await load())], now)
 
 
 async def tick(now: dt.datetime) -> tuple[int, int]:
