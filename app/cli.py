@@ -370,6 +370,61 @@ def workflows_deploy(
         typer.echo(f"sla-policies v{number} ({'new' if created else 'unchanged'})")
 
 
+def _step_map(pairs: list[str]) -> dict[str, str]:
+    """``OLD=NEW`` options as a map; a malformed or repeated one is a usage error."""
+    mapped: dict[str, str] = {}
+    for pair in pairs:
+        old, sep, new = (part.strip() for part in pair.partition("="))
+        if not sep or not old or not new:
+            raise typer.BadParameter(f"{pair!r}: expected OLD_STEP=NEW_STEP", param_hint="--map")
+        if old in mapped:
+            raise typer.BadParameter(f"step {old!r} is mapped twice", param_hint="--map")
+        mapped[old] = new
+    return mapped
+
+
+@workflows_cli.command("migrate")
+def workflows_migrate(
+    key: Annotated[str, typer.Argument(help="The workflow's key")],
+    from_version: Annotated[int, typer.Option("--from", help="Move the live runs of this version")],
+    to_version: Annotated[int, typer.Option("--to", help="...to this version")],
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="OLD_STEP=NEW_STEP for a step the new version lacks; repeat"),
+    ] = None,
+) -> None:
+    """Move a workflow's live runs from one version to another (all or none); print how many
+    moved, or why not (the step ids left unmapped; exit 1)."""
+    from domain.errors import DomainError
+    from workflows.runtime.clock import process_clock
+    from workflows.runtime.run_migration import migrate_runs
+
+    step_map = _step_map(mapping or [])
+
+    async def migrate() -> int:
+        from domain.persistence.db import close_database, open_database
+
+        await open_database(Settings().database_url, migrate=False)
+        try:
+            return await migrate_runs(
+                key,
+                from_version,
+                to_version,
+                step_map,
+                actor="cli:workflows-migrate",
+                now=process_clock().now(),
+            )
+        finally:
+            await close_database()
+
+    try:
+        moved = _run(migrate)
+    except DomainError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{key}: {moved} run(s) moved from v{from_version} to v{to_version}")
+
+
 @cli.command()
 def worker(
     threads: Annotated[int, typer.Option(help="Worker threads (concurrent actors)")] = 8,

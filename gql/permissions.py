@@ -73,6 +73,8 @@ QUERY_PERMISSIONS: Mapping[str, tuple[Requirement, ...]] = {
     "workflows": _read("Workflow"),
     "workflow": _read("Workflow"),
     "workflowRuns": _read("WorkflowRun"),
+    # Member counts only, no customer: whoever reads the workflows that use segments.
+    "segments": _read("Workflow"),
     "me": (),
     "apiKeys": _read("ApiKey"),
     "auditEntries": _read("AuditEntry"),
@@ -120,6 +122,7 @@ MUTATION_PERMISSIONS: Mapping[str, tuple[Requirement, ...]] = {
     "enrollInWorkflow": (("create", "WorkflowRun"),),
     "cancelWorkflowRun": (("update", "WorkflowRun"),),
     "retryWorkflowRun": (("update", "WorkflowRun"),),
+    "migrateWorkflowRuns": (("update", "Workflow"), ("update", "WorkflowRun")),
     # Erasure rewrites the audit trail, handover changes users: administrators only.
     "eraseCustomer": (("delete", "Customer"), ("update", "AuditEntry")),
     "deactivateUser": (("update", "User"),),

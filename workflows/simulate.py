@@ -213,6 +213,12 @@ def describe(entry: TimelineEntry) -> str:
         return f'notify {d["recipient"]}: "{d.get("subject", d["template"])}"'
     if entry.action == "create_task":
         return f'task "{d["title"]}" for {d["assignee"]}, due {_when(d.get("due_at"))}'
+    if entry.action in ("wait", "wait_for") and outcome == "MOVED":
+        return f"the date it waits for changed: {_when(d.get('from'))} -> {_when(d.get('to'))}" + (
+            f" ({d['reason']})" if d.get("reason") else ""
+        )
+    if entry.action in ("wait", "wait_for") and d.get("reason") == "date not set":
+        return f"wait {d['form']}: the date is not set; holds until it is"
     if entry.action == "wait":
         if outcome == "SKIPPED":
             return f"wait {d['form']}: already past ({_when(d['due_at'])}), skipped"

@@ -15,11 +15,18 @@ from gql.context import Context
 from gql.ids import decode_id, decode_pk
 from gql.mutations.results import MutationError, MutationFailure, attempt
 from gql.pagination import Connection, Edge, PageInfo
-from gql.types.workflows import Workflow, WorkflowRun, WorkflowRunState
+from gql.types.workflows import (
+    Segment,
+    Workflow,
+    WorkflowRun,
+    WorkflowRunState,
+    segments_with_counts,
+)
 from workflows.language.source import dotted
 from workflows.runtime import admin
 from workflows.runtime.deploy import deploy_texts
 from workflows.runtime.dispatch import utcnow
+from workflows.runtime.run_migration import migrate_runs
 
 Info = strawberry.Info[Context, None]
 MAX_PAGE = 100
@@ -67,6 +74,12 @@ class WorkflowQuery:
     @strawberry.field(description="A workflow by its key; null if none is deployed.")
     async def workflow(self, key: str) -> Workflow | None:
         return await m.Workflow.get_or_none(key=key)  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="Segments that `segment:` triggers enroll on, with their member counts."
+    )
+    async def segments(self) -> list[Segment]:
+        return await segments_with_counts()
 
     @strawberry.field(description="Workflow runs, oldest first (keyset paging by id).")
     async def workflow_runs(
@@ -200,11 +213,40 @@ class WorkflowRunSuccess:
     run: WorkflowRun
 
 
+@strawberry.input(description="A step of the old version and the step of the new one it becomes.")
+class StepMapping:
+    from_: str = strawberry.field(name="from")
+    to: str
+
+
+@strawberry.input
+class MigrateWorkflowRunsInput:
+    workflow_key: str
+    from_version: int
+    to_version: int
+    step_map: list[StepMapping] = strawberry.field(
+        default_factory=list,
+        description=(
+            "Where runs at steps the new version lacks go; a step id present in both versions "
+            "maps to itself."
+        ),
+    )
+
+
+@strawberry.type
+class MigrateWorkflowRunsSuccess:
+    migrated: int = strawberry.field(description="How many live runs moved.")
+    workflow: Workflow
+
+
 DeployWorkflowResult = Annotated[
     DeployWorkflowSuccess | WorkflowValidationError | MutationFailure,
     strawberry.union("DeployWorkflowResult"),
 ]
 WorkflowResult = Annotated[WorkflowSuccess | MutationFailure, strawberry.union("WorkflowResult")]
+MigrateWorkflowRunsResult = Annotated[
+    MigrateWorkflowRunsSuccess | MutationFailure, strawberry.union("MigrateWorkflowRunsResult")
+]
 WorkflowRunResult = Annotated[
     WorkflowRunSuccess | MutationFailure, strawberry.union("WorkflowRunResult")
 ]
@@ -307,5 +349,35 @@ class WorkflowMutations:
         async def run() -> WorkflowRunSuccess:
             row = await admin.retry_run(_run_pk(input.id), actor=info.context.actor, now=utcnow())
             return WorkflowRunSuccess(run=row)  # type: ignore[arg-type]
+
+        return await attempt(info.context, run)
+
+    @strawberry.mutation(
+        description=(
+            "Move a workflow's live runs from one version to another, all or none; a "
+            "ValidationError (UNMAPPED_STEPS) lists the steps that need a stepMap entry."
+        )
+    )
+    async def migrate_workflow_runs(
+        self, info: Info, input: MigrateWorkflowRunsInput
+    ) -> MigrateWorkflowRunsResult:
+        async def run() -> MigrateWorkflowRunsSuccess:
+            step_map: dict[str, str] = {}
+            for pair in input.step_map:
+                if pair.from_ in step_map:
+                    raise ValidationFailed(
+                        "stepMap", f"step {pair.from_} is mapped twice", "DUPLICATE"
+                    )
+                step_map[pair.from_] = pair.to
+            moved = await migrate_runs(
+                input.workflow_key,
+                input.from_version,
+                input.to_version,
+                step_map,
+                actor=info.context.actor,
+                now=utcnow(),
+            )
+            workflow = await m.Workflow.get(key=input.workflow_key)
+            return MigrateWorkflowRunsSuccess(migrated=moved, workflow=workflow)  # type: ignore[arg-type]
 
         return await attempt(info.context, run)

@@ -239,3 +239,30 @@ class WorkflowRun(Node):
 
 
 WORKFLOW_TYPES = (Workflow, WorkflowVersion, WorkflowRun)
+
+
+@strawberry.type(
+    description=(
+        "A segment a deployed workflow's `segment:` trigger enrolls on, with how many customers "
+        "are in it now."
+    )
+)
+class Segment:
+    key: str
+    name: str
+    member_count: int = strawberry.field(description="Customers inside it now.")
+
+
+async def segments_with_counts() -> list[Segment]:
+    """Every tracked segment and its current members: two statements in all."""
+    rows = await m.Segment.all().order_by("key")
+    counted = (
+        await m.SegmentMembership.filter(exited_at=None)
+        .annotate(n=Count("id"))
+        .group_by("segment_id")
+        .values("segment_id", "n")
+    )
+    members = {row["segment_id"]: row["n"] for row in counted}
+    return [
+        Segment(key=row.key, name=row.name, member_count=members.get(row.id, 0)) for row in rows
+    ]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import copy
 
+from workflows.language import steps as s
+from workflows.language.expressions import ExpressionError
 from workflows.language.spec import Workflow
 
 from .conditions import condition_holds, exit_reason, goal_met
@@ -21,13 +23,15 @@ from .model import (
     EventArrived,
     Input,
     RunState,
+    ScheduleTimer,
     Start,
     SubjectChanged,
     TimerFired,
     Transition,
     Waiting,
 )
-from .positions import after, enter, find_step, step_at, step_id
+from .positions import after, enter, find_step, step_at, step_id, step_kind
+from .waits import follows_subject, until_due
 
 __all__ = ["MAX_STEPS_PER_TRANSITION", "advance"]
 
@@ -49,7 +53,7 @@ def advance(definition: Workflow, state: RunState, event: Input, env: Environmen
     elif isinstance(event, EventArrived):
         _event_arrived(ctx, event)
     elif isinstance(event, SubjectChanged):
-        if not _ended_by_conditions(ctx):
+        if not _ended_by_conditions(ctx) and not _move_wait(ctx):
             _resume_if_unpaused(ctx)
     elif isinstance(event, ActionFailed):
         _action_failed(ctx, event)
@@ -128,9 +132,11 @@ def _event_arrived(ctx: Context, event: EventArrived) -> None:
         return
     state, waiting = ctx.state, ctx.state.waiting
     if waiting is None or waiting.reason != "event" or waiting.event != event.name:
-        _resume_if_unpaused(ctx)
+        if not _move_wait(ctx):
+            _resume_if_unpaused(ctx)
         return
     if waiting.when is not None and not condition_holds(waiting.when, ctx.variables())[0]:
+        _move_wait(ctx)
         return
     assert state.position is not None
     path = state.position
@@ -141,6 +147,68 @@ def _event_arrived(ctx: Context, event: EventArrived) -> None:
     ctx.record(sid, "wait_for", "MATCHED", {"event": event.name, "when": waiting.when})
     state.position = enter(ctx.workflow, (*path, "on_event"))
     _run(ctx)
+
+
+def _move_wait(ctx: Context) -> bool:
+    """A run waiting ``until`` a moment computed from the subject follows the subject: the
+    wait (or a ``wait_for`` timeout) moves to the new moment, ends at once when the moment is
+    now past, and holds with no timer while the date is unset. Only an expression that reads
+    ``subject`` and not ``now`` moves (``now + duration("48h")`` would otherwise be pushed back
+    by every change). True when the run was moved."""
+    state, waiting = ctx.state, ctx.state.waiting
+    if waiting is None or waiting.reason not in ("timer", "event") or state.position is None:
+        return False
+    path = state.position
+    step = step_at(ctx.workflow, path)
+    if isinstance(step, s.WaitStep):
+        form = step.wait
+    elif isinstance(step, s.WaitForStep):
+        form = step.wait_for.timeout
+    else:
+        return False
+    if not isinstance(form, s.UntilWait) or not follows_subject(form):
+        return False
+    sid, kind = step_id(step, path), step_kind(step)
+    # Re-evaluated as when the wait began: with the run's event, not the one arriving now.
+    arriving, ctx.event = ctx.event, None
+    try:
+        due = until_due(ctx, form)
+    except ExpressionError as error:
+        ctx.event = arriving
+        ctx.cancel_pending_timer(sid)
+        state.waiting = None
+        if fail_step(ctx, path, step, str(error)):
+            _run(ctx)
+        return True
+    ctx.event = arriving
+    if due == waiting.due_at:
+        return False
+    detail = {"from": waiting.due_at, "to": due}
+    moves = state.vars.setdefault("moves", {})
+    moves[sid] = repeat = int(moves.get(sid, 0)) + 1
+    if due is None:
+        ctx.cancel_pending_timer(sid)
+        waiting.due_at = None
+        ctx.record(sid, kind, "MOVED", detail | {"reason": "date not set"}, repeat=repeat)
+        return True
+    if due > ctx.now:
+        assert waiting.timer_key is not None
+        waiting.due_at = due
+        purpose = "wait" if waiting.reason == "timer" else "timeout"
+        ctx.commands.append(ScheduleTimer(waiting.timer_key, sid, due, purpose))
+        ctx.record(sid, kind, "MOVED", detail, repeat=repeat)
+        return True
+    # Moved into the past: the wait is over now, as if its timer had fired.
+    ctx.cancel_pending_timer(sid)
+    ctx.record(sid, kind, "MOVED", detail | {"reason": "now past"}, repeat=repeat)
+    state.waiting = None
+    if waiting.reason == "timer":
+        state.position = after(ctx.workflow, path)
+    else:
+        ctx.record(sid, kind, "TIMED_OUT", {"event": waiting.event, "timeout_at": due})
+        state.position = enter(ctx.workflow, (*path, "on_timeout"))
+    _run(ctx)
+    return True
 
 
 def _action_failed(ctx: Context, event: ActionFailed) -> None:

@@ -107,12 +107,21 @@ class Context:
         return f"{self.env.run_id}:{step_id}:{visit}"
 
     def record(
-        self, step_id: str, kind: str, outcome: str, detail: Mapping[str, Any] | None = None
+        self,
+        step_id: str,
+        kind: str,
+        outcome: str,
+        detail: Mapping[str, Any] | None = None,
+        *,
+        repeat: int | None = None,
     ) -> None:
+        """One history line; `repeat` numbers an outcome a visit may have several times (a
+        wait that moves), so each line keeps its own idempotency key."""
         visit = self.visit(step_id)
+        suffix = outcome.lower() if repeat is None else f"{outcome.lower()}:{repeat}"
         self.commands.append(
             RecordStep(
-                key=f"{self.key(step_id, visit)}:{outcome.lower()}",
+                key=f"{self.key(step_id, visit)}:{suffix}",
                 step_id=step_id,
                 kind=kind,
                 outcome=outcome,

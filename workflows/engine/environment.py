@@ -9,6 +9,9 @@ from typing import Any
 
 from domain.calendars import BusinessCalendar
 
+#: The workspace's time zone: local times of subjects without one of their own.
+WORKSPACE_TIMEZONE = "Asia/Ho_Chi_Minh"
+
 
 @dataclass(frozen=True)
 class Environment:
@@ -25,7 +28,7 @@ class Environment:
     subject: Mapping[str, Any]
     calendars: Mapping[str, BusinessCalendar]
     default_calendar: str = "vn-office"
-    workspace_timezone: str = "Asia/Ho_Chi_Minh"
+    workspace_timezone: str = WORKSPACE_TIMEZONE
     suppressed: bool = False
     paused: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)

@@ -14,7 +14,7 @@ from .conditions import condition_holds, email_suppression, window_opening
 from .context import Context
 from .model import EndRun, RunStatus, ScheduleTimer, StepPath, Waiting
 from .positions import after, enter, step_at, step_id, step_kind
-from .waits import describe_wait, wait_until
+from .waits import describe_wait, until_due, wait_until
 
 __all__ = ["choose_arm", "end_run", "execute", "fail_step"]
 
@@ -119,9 +119,22 @@ def execute(ctx: Context, path: StepPath, step: Any, *, bypass_window: bool = Fa
 
 def _wait_step(ctx: Context, path: StepPath, step: Any, sid: str, kind: str) -> bool:
     form = step.wait if kind == "wait" else step.wait_for.timeout
-    due = wait_until(ctx, form)
+    due = until_due(ctx, form) if isinstance(form, s.UntilWait) else wait_until(ctx, form)
     visit = ctx.begin_visit(sid)
     key = ctx.key(sid, visit)
+    if due is None:
+        # ``until`` a date that is not set: hold here, with no timer, until the subject's
+        # field is set (the wait then moves to it) or the goal or an exit ends the run.
+        detail: dict[str, Any] = {"form": describe_wait(form), "reason": "date not set"}
+        if isinstance(step, s.WaitForStep):
+            awaited = step.wait_for
+            detail |= {"event": awaited.event, "when": awaited.when}
+            waiting = Waiting("event", key, None, event=awaited.event, when=awaited.when)
+        else:
+            waiting = Waiting("timer", key, None)
+        ctx.record(sid, kind, "WAITING", detail)
+        ctx.state.waiting, ctx.state.status = waiting, "WAITING"
+        return False
     if isinstance(step, s.WaitStep):
         if due <= ctx.now:
             detail = {"form": describe_wait(form), "due_at": due, "reason": "already past"}

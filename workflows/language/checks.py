@@ -16,6 +16,7 @@ from . import expressions
 from .calendars import BUILTIN_CALENDAR_KEYS, calendar_problems
 from .source import Problem, Source, YamlPath
 from .steps import WAIT_KINDS, step_kind
+from .subject_fields import date_field_problem
 
 __all__ = ["check_documents", "walk_steps"]
 
@@ -131,6 +132,12 @@ def _workflow_problems(source: Source, registry: Registry) -> list[Problem]:
     if isinstance(trigger, dict):
         problems += _reference(source, registry, "segment", trigger.get("segment"),
                                ("trigger", "segment"))  # fmt: skip
+        date = trigger.get("date")
+        if isinstance(date, dict) and isinstance(date.get("field"), str):
+            subject = data.get("subject", "customer")
+            message = date_field_problem(date["field"], str(subject))
+            if message is not None:
+                problems.append(source.problem(("trigger", "date", "field"), message))
         for_each = trigger.get("for_each")
         if isinstance(for_each, dict):
             problems += _reference(source, registry, "segment", for_each.get("segment"),

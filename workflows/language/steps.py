@@ -242,12 +242,23 @@ class NotifyStep(ActionBase):
     notify: Notify
 
 
+#: A team as the docs and templates write it: its name ("Kinh doanh Hà Nội") or that name as a
+#: slug ("kinh-doanh-ha-noi"); matched case- and accent-insensitively when the step runs.
+def _team_name(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError("team", "a team name is required")
+    return value.strip()
+
+
+TeamName = Annotated[str, Field(max_length=200), AfterValidator(_team_name)]
+
+
 class RoundRobin(Model):
-    round_robin: Slug
+    round_robin: TeamName
 
 
 class LeastLoaded(Model):
-    least_loaded: Slug
+    least_loaded: TeamName
 
 
 def _by_shape(value: Any) -> str | None:

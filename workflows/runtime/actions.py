@@ -29,6 +29,7 @@ from workflows.language.templates import render
 from workflows.language.validate import Definitions
 from workflows.runtime.email import enqueue_email
 from workflows.runtime.subjects import user_map
+from workflows.runtime.teams import find_team
 from workflows.runtime.ticket_recipients import ticket_staff, ticket_staff_address
 from workflows.runtime.timers import cancel_timer, schedule_timer
 from workflows.runtime.webhooks import enqueue_webhook
@@ -138,8 +139,7 @@ async def _owner_for(spec: Any, subject: dict[str, Any]) -> int | None:
     if isinstance(spec, str):
         user = await _user_by_email(spec)
         return user.id if user else None
-    team_name = spec.get("round_robin") or spec.get("least_loaded")
-    team = await m.Team.filter(name=team_name, deleted_at=None).first()
+    team = await find_team(str(spec.get("round_robin") or spec.get("least_loaded")))
     if team is None:
         return None
     members = await m.User.filter(teams__id=team.id, active=True, deleted_at=None).order_by("id")

@@ -18,6 +18,7 @@ from workflows.engine import EnrollmentHistory, RunState, SubjectChanged, should
 from workflows.engine.model import ENDED, Waiting
 from workflows.engine.positions import find_step, step_at, step_id
 from workflows.language.spec import ManualTrigger
+from workflows.runtime import dates, schedules
 from workflows.runtime.deploy import version_definitions
 from workflows.runtime.runs import LIVE_STATES, apply_input, enroll
 from workflows.runtime.subjects import load_subject
@@ -62,6 +63,12 @@ async def resume_workflow(key: str, *, actor: str, now: dt.datetime) -> m.Workfl
             await m.Workflow.filter(id=row.id).update(status="ACTIVE")
             await record(actor, "workflow.resume", "Workflow", row.id, {"status": [was, "ACTIVE"]})
             row.status = "ACTIVE"
+            if row.current_version_id is not None:
+                # A version deployed while paused armed no schedule tick and no date timers.
+                version = await m.WorkflowVersion.get(id=row.current_version_id)
+                definition, _ = version_definitions(version)
+                await schedules.arm(row, definition, now)
+                await dates.arm_workflow(row, definition, now)
         for run in await m.WorkflowRun.filter(workflow_id=row.id, state__in=LIVE_STATES).order_by(
             "id"
         ):

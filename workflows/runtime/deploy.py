@@ -6,6 +6,7 @@ it (templates, calendars), so runs pinned to it render the templates they were w
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -26,7 +27,8 @@ from workflows.language.validate import (
     load_document,
     validate_texts,
 )
-from workflows.runtime import schedules
+from workflows.runtime import dates, schedules, segments
+from workflows.runtime.references import reference_problems
 
 
 @dataclass
@@ -51,9 +53,15 @@ def _workflow_key(name: str, text: str) -> str | None:
     return model.key if isinstance(model, Workflow) else None
 
 
-async def deploy_texts(texts: dict[str, str], *, actor: str) -> DeployResult:
-    """Validate ``texts`` (file name -> YAML) and store a version of each workflow in them."""
+async def deploy_texts(
+    texts: dict[str, str], *, actor: str, now: dt.datetime | None = None
+) -> DeployResult:
+    """Validate ``texts`` (file name -> YAML) and store a version of each workflow in them.
+    ``now`` (default: the system clock) is when the deployed schedules and dates count from."""
+    now = now or utcnow()
     definitions, problems = validate_texts(texts)
+    if not problems:
+        problems = await reference_problems(texts, definitions)
     if problems:
         return DeployResult(problems=problems)
     keys = {name: _workflow_key(name, text) for name, text in texts.items()}
@@ -89,7 +97,9 @@ async def deploy_texts(texts: dict[str, str], *, actor: str) -> DeployResult:
             row.name = workflow.name or key
             row.subject = workflow.subject
             await row.save()
-            await schedules.arm(row, workflow, utcnow())
+            await schedules.arm(row, workflow, now)
+            await dates.arm_workflow(row, workflow, now)
+            await segments.track(workflow, definitions, now)
             await record(
                 actor,
                 "workflow.deploy",

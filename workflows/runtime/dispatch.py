@@ -9,11 +9,11 @@ from typing import Any
 from domain.persistence import models as m
 from domain.sla import tracking as sla
 from workflows.engine import EventArrived, TimerFired
-from workflows.language.spec import EventTrigger, ScheduleTrigger
-from workflows.runtime import relay, schedules, timers
+from workflows.language.spec import DateTrigger, EventTrigger, ScheduleTrigger, SegmentTrigger
+from workflows.runtime import dates, relay, schedules, segments, timers
 from workflows.runtime.deploy import version_definitions
 from workflows.runtime.runs import apply_input, enroll, live_runs
-from workflows.runtime.subjects import customer_subject, customer_subjects
+from workflows.runtime.subjects import customer_subject, customer_subjects, load_subject
 
 
 def _system_time() -> dt.datetime:
@@ -42,6 +42,10 @@ async def on_timer(timer: m.Timer) -> None:
         elif timer.purpose == sla.TIMER_PURPOSE:
             # Never before the due instant, whatever this process's clock says.
             await sla.tick(int(timer.payload["ticketId"]), max(utcnow(), timer.due_at))
+        elif timer.purpose == dates.PURPOSE:
+            await date_reached(timer.payload or {}, utcnow())
+        elif timer.purpose == segments.PURPOSE:
+            await segments.tick(utcnow())
         return
     run = await m.WorkflowRun.get_or_none(id=timer.run_id)
     if run is not None:
@@ -123,21 +127,61 @@ async def on_event(event: m.DomainEvent) -> None:
     for subject_type, subject_id in subjects.items():
         for run in await live_runs(subject_type, subject_id):
             await apply_input(run, EventArrived(name=event.type, data=data, now=now), now)
+    loaded: dict[str, dict[str, Any] | None] = {}
+
+    async def subject_of(subject_type: str) -> dict[str, Any] | None:
+        if subject_type not in loaded:
+            loaded[subject_type] = await load_subject(subject_type, subjects[subject_type])
+        return loaded[subject_type]
+
+    entered = (data.get("segment") or {}).get("key") if event.type == segments.ENTERED else None
     for workflow_row in await m.Workflow.filter(status="ACTIVE").order_by("id"):
         if workflow_row.subject not in subjects or workflow_row.current_version_id is None:
             continue
+        subject_id = subjects[workflow_row.subject]
         version = await m.WorkflowVersion.get(id=workflow_row.current_version_id)
         definition, _ = version_definitions(version)
         trigger = definition.trigger
-        if isinstance(trigger, EventTrigger) and trigger.event == event.type:
+        triggered = (isinstance(trigger, EventTrigger) and trigger.event == event.type) or (
+            isinstance(trigger, SegmentTrigger) and trigger.segment == entered
+        )
+        if triggered:
             await enroll(
                 workflow_row,
                 workflow_row.subject,
-                subjects[workflow_row.subject],
+                subject_id,
                 now,
                 data,
                 trigger=f"event:{event.type}:{event.id}",
             )
+        elif isinstance(trigger, DateTrigger):
+            # The subject may have changed: its date timer follows, in this transaction.
+            subject = await subject_of(workflow_row.subject)
+            await dates.arm_subject(
+                workflow_row, trigger.date, workflow_row.subject, subject_id, subject, now
+            )
+    if "customer" in subjects and event.type not in (segments.ENTERED, segments.EXITED):
+        # Likewise its segment memberships (their events are relayed after this one).
+        await segments.evaluate_customer(subjects["customer"], lambda: subject_of("customer"), now)
+
+
+async def date_reached(payload: dict[str, Any], now: dt.datetime) -> None:
+    """A ``date:`` trigger's timer fired: enroll its subject (enrollment rules apply)."""
+    workflow_row = await m.Workflow.get_or_none(key=str(payload.get("workflow")))
+    if workflow_row is None or workflow_row.current_version_id is None:
+        return
+    version = await m.WorkflowVersion.get(id=workflow_row.current_version_id)
+    definition, _ = version_definitions(version)
+    if not isinstance(definition.trigger, DateTrigger):
+        return
+    event = {
+        "type": "date.reached",
+        "field": definition.trigger.date.field,
+        "moment": payload.get("moment"),
+        "occurredAt": now,
+    }
+    subject_type, subject_id = str(payload["subjectType"]), int(payload["subjectId"])
+    await enroll(workflow_row, subject_type, subject_id, now, event, trigger="date")
 
 
 def install() -> None:

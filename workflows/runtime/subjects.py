@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator
 from typing import Any
 
 from tortoise.functions import Max
@@ -115,6 +116,31 @@ def _customer_map(
     return data
 
 
+async def opportunity_subjects(deals: list[m.Opportunity]) -> list[dict[str, Any]]:
+    """Subject maps for many opportunities: one query per relation, not per opportunity."""
+    customer_ids = {deal.customer_id for deal in deals}
+    owner_ids = {deal.owner_id for deal in deals if deal.owner_id}
+    found = await m.Customer.filter(id__in=customer_ids) if customer_ids else []
+    customers = dict(zip([c.id for c in found], await customer_subjects(found), strict=True))
+    owners = {u.id: u for u in await m.User.filter(id__in=owner_ids)} if owner_ids else {}
+    return [
+        {
+            "id": deal.id,
+            "name": deal.name,
+            "status": deal.status,
+            "amount": str(deal.amount),
+            "currency": deal.currency,
+            "stageId": deal.stage_id,
+            "expectedCloseOn": deal.expected_close_on,
+            "closedAt": deal.closed_at,
+            "createdAt": deal.created_at,
+            "customer": customers.get(deal.customer_id),
+            "owner": user_map(owners.get(deal.owner_id or 0)),
+        }
+        for deal in deals
+    ]
+
+
 async def load_subject(subject_type: str, subject_id: int) -> dict[str, Any] | None:
     """The subject map, or None when it no longer exists (deleted subjects end their runs)."""
     if subject_type == "customer":
@@ -122,22 +148,37 @@ async def load_subject(subject_type: str, subject_id: int) -> dict[str, Any] | N
         return None if customer is None else await customer_subject(customer)
     if subject_type == "opportunity":
         deal = await m.Opportunity.get_or_none(id=subject_id, deleted_at=None)
-        if deal is None:
-            return None
-        customer = await m.Customer.get_or_none(id=deal.customer_id)
-        owner = await m.User.get_or_none(id=deal.owner_id) if deal.owner_id else None
-        return {
-            "id": deal.id,
-            "name": deal.name,
-            "status": deal.status,
-            "amount": str(deal.amount),
-            "currency": deal.currency,
-            "stageId": deal.stage_id,
-            "customer": None if customer is None else await customer_subject(customer),
-            "owner": user_map(owner),
-        }
+        return None if deal is None else (await opportunity_subjects([deal]))[0]
     if subject_type == "ticket":
         from workflows.runtime.ticket_subject import load_ticket_subject  # imports this module
 
         return await load_ticket_subject(subject_id)
     return None
+
+
+async def subject_pages(
+    subject_type: str, size: int = 500
+) -> AsyncIterator[list[tuple[int, dict[str, Any]]]]:
+    """Every live subject of a type as (id, subject map), in pages of `size` by id (keyset)."""
+    last_id = 0
+    while True:
+        if subject_type == "customer":
+            customers = (
+                await m.Customer.filter(id__gt=last_id, deleted_at=None).order_by("id").limit(size)
+            )
+            maps = await customer_subjects(customers)
+            ids = [c.id for c in customers]
+        elif subject_type == "opportunity":
+            deals = (
+                await m.Opportunity.filter(id__gt=last_id, deleted_at=None)
+                .order_by("id")
+                .limit(size)
+            )
+            maps = await opportunity_subjects(deals)
+            ids = [d.id for d in deals]
+        else:
+            return
+        if not ids:
+            return
+        yield list(zip(ids, maps, strict=True))
+        last_id = ids[-1]

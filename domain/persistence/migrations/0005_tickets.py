@@ -5,7 +5,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0003_webhook_deliveries')]
+    dependencies = [('models', '0004_workflow_segments')]
 
     initial = False
 

@@ -4,6 +4,8 @@ from domain.persistence.models.activities import Interaction, Task
 from domain.persistence.models.audit import AuditEntry, DomainEvent
 from domain.persistence.models.automation import (
     EmailMessage,
+    Segment,
+    SegmentMembership,
     Timer,
     WebhookDelivery,
     Workflow,
@@ -48,6 +50,8 @@ __models__ = [
     AuthSession,
     RefreshToken,
     ApiKey,
+    Segment,
+    SegmentMembership,
 ]
 
 __all__ = [
@@ -63,6 +67,8 @@ __all__ = [
     "Pipeline",
     "RefreshToken",
     "Relationship",
+    "Segment",
+    "SegmentMembership",
     "SlaEvent",
     "SlaMetric",
     "SlaPolicySet",

@@ -8,6 +8,8 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
+from domain.persistence.models.customers import Customer
+
 
 # A workflow by its stable key (the YAML ``key``); ``current_version`` is what new runs use.
 class Workflow(Model):
@@ -176,3 +178,37 @@ class WebhookDelivery(Model):
 
     class Meta:
         table = "webhook_deliveries"
+
+
+# A segment (YAML ``segments:``) that a deployed workflow's trigger refers to: its membership
+# is kept so ``segment:`` triggers can enroll on entering it. ``condition`` is its CEL ``when``.
+class Segment(Model):
+    id = fields.IntField(primary_key=True)
+    key = fields.CharField(max_length=120, unique=True)
+    name = fields.CharField(max_length=200)
+    subject = fields.CharField(max_length=40, default="customer")
+    condition = fields.TextField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "segments"
+
+
+# One stay of a customer in a segment; ``exited_at`` is null while the customer is inside.
+class SegmentMembership(Model):
+    id = fields.BigIntField(primary_key=True)
+    segment: fields.ForeignKeyRelation[Segment] = fields.ForeignKeyField(
+        "models.Segment", related_name="memberships", on_delete=fields.CASCADE
+    )
+    segment_id: int
+    customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
+        "models.Customer", related_name="segment_memberships", on_delete=fields.CASCADE
+    )
+    customer_id: int
+    entered_at = fields.DatetimeField()
+    exited_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "segment_memberships"
+        indexes = (("segment_id", "customer_id", "exited_at"), ("customer_id", "exited_at"))

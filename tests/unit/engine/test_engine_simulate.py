@@ -193,3 +193,48 @@ def test_cli_refuses_invalid_files_and_more_than_one_workflow(tmp_path: Path) ->
     )
     assert two.exit_code == 1
     assert "expected exactly one workflow" in two.output
+
+
+RENEWAL = """\
+key: renewal
+trigger:
+  date: {field: subject.attributes.renewalDate, offset: -7d, at: "10:00"}
+steps:
+  - id: until-renewal
+    wait: {until: 'subject.attributes.renewalDate'}
+  - {id: hello, notify: {to: owner, template: welcome-tips}}
+"""
+RENEWAL_MOVES = """\
+- at: 2026-11-24T10:00:00+07:00
+  update: {attributes: {}}
+- at: 2026-11-25T10:00:00+07:00
+  update: {attributes: {renewalDate: "2026-12-20"}}
+"""
+
+
+def test_a_wait_until_a_date_follows_the_subject(tmp_path: Path) -> None:
+    SUBJECT["attributes"] = {"renewalDate": "2026-12-10"}
+    try:
+        (tmp_path / "flow.yaml").write_text(RENEWAL, encoding="utf-8")
+        timeline = _simulate(
+            tmp_path, [tmp_path / "flow.yaml"], "2026-11-23T09:00:00+07:00", RENEWAL_MOVES
+        )
+        subject = tmp_path / "subject.json"
+        events = tmp_path / "events.yaml"
+        args = ["workflows", "simulate", str(tmp_path / "flow.yaml"), "--subject", str(subject)]
+        result = CliRunner().invoke(
+            cli, [*args, "--events", str(events), "--start", "2026-11-23T09:00:00+07:00"]
+        )
+    finally:
+        del SUBJECT["attributes"]
+    assert _steps(timeline) == [
+        ("2026-11-23T09:00:00+07:00", "until-renewal", "wait", "WAITING"),
+        ("2026-11-24T10:00:00+07:00", "until-renewal", "wait", "MOVED"),
+        ("2026-11-25T10:00:00+07:00", "until-renewal", "wait", "MOVED"),
+        ("2026-12-20T00:00:00+07:00", "hello", "notify", "DONE"),
+        ("2026-12-20T00:00:00+07:00", "run", "end", "COMPLETED"),
+    ]
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[1].endswith("Thu 2026-12-10 00:00 +0700 -> - (date not set)")
+    assert lines[2].endswith("- -> Sun 2026-12-20 00:00 +0700")
