@@ -8,7 +8,7 @@ schema errors still gets its references checked and every problem is reported in
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,9 +79,13 @@ def _definitions(source: Source) -> Iterator[tuple[str, str, YamlPath]]:
                 yield "sla_policy", policy["key"], ("sla_policies", index, "key")
 
 
-def check_documents(given: list[Source], bundled: list[Source]) -> list[Problem]:
-    """Cross-node and cross-file problems of the `given` documents."""
+def check_documents(
+    given: list[Source], bundled: list[Source], known_workflows: Iterable[str] = ()
+) -> list[Problem]:
+    """Cross-node and cross-file problems of the `given` documents; ``known_workflows`` are
+    workflow keys defined elsewhere (e.g. deployed with them) that ``enroll`` may name."""
     registry = Registry(bundled={("calendar", key) for key in BUILTIN_CALENDAR_KEYS})
+    registry.bundled.update(("workflow", key) for key in known_workflows)
     problems: list[Problem] = []
     for source in bundled:
         for kind, name, _ in _definitions(source):

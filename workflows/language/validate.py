@@ -96,10 +96,13 @@ def validate_paths(paths: Iterable[str | Path]) -> tuple[Definitions, list[Probl
 
 
 def validate_texts(
-    texts: Mapping[str, str], *, with_bundled: bool = True
+    texts: Mapping[str, str], *, with_bundled: bool = True, known_workflows: Iterable[str] = ()
 ) -> tuple[Definitions, list[Problem]]:
-    """Validate in-memory documents (name -> YAML text), e.g. a deploy through the API."""
-    definitions, problems = _validate(texts, bundled_documents() if with_bundled else [])
+    """Validate in-memory documents (name -> YAML text), e.g. a deploy through the API;
+    ``enroll`` may also name the ``known_workflows``."""
+    definitions, problems = _validate(
+        texts, bundled_documents() if with_bundled else [], known_workflows
+    )
     return definitions, sorted(problems)
 
 
@@ -117,13 +120,14 @@ def bundled_documents() -> list[Document]:
 
 
 def _validate(
-    texts: Mapping[str, str], bundled: list[Document]
+    texts: Mapping[str, str], bundled: list[Document], known_workflows: Iterable[str] = ()
 ) -> tuple[Definitions, list[Problem]]:
     documents = [load_document(name, text) for name, text in texts.items()]
     problems = [problem for doc in documents for problem in doc.problems]
     problems += checks.check_documents(
         [doc.source for doc in documents if doc.source is not None],
         [doc.source for doc in bundled if doc.source is not None],
+        known_workflows,
     )
     definitions = Definitions()
     for doc in [*bundled, *documents]:

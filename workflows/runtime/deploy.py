@@ -66,6 +66,7 @@ async def deploy_texts(
         return DeployResult(problems=problems)
     keys = {name: _workflow_key(name, text) for name, text in texts.items()}
     bundles = {name: text for name, text in texts.items() if keys[name] is None}
+    peers = sorted(key for key in keys.values() if key is not None)
     result = DeployResult()
     policy_set = sla_policy_set(texts, definitions)
     async with in_transaction():
@@ -91,7 +92,7 @@ async def deploy_texts(
                 number=number,
                 content_hash=digest,
                 source=text,
-                definition={"bundles": bundles, "name": name},
+                definition={"bundles": bundles, "name": name, "peers": peers},
             )
             row.current_version_id = version.id
             row.name = workflow.name or key
@@ -158,9 +159,12 @@ def _policy_data(policy: SlaPolicy) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=256)
-def _definitions(source_name: str, source: str, bundles_json: str) -> Definitions:
+def _definitions(
+    source_name: str, source: str, bundles_json: str, peers: tuple[str, ...]
+) -> Definitions:
     texts = {source_name: source, **json.loads(bundles_json)}
-    definitions, problems = validate_texts(texts)
+    # The workflows deployed with it validated its ``enroll`` steps then; alone, it still may.
+    definitions, problems = validate_texts(texts, known_workflows=peers)
     if problems:  # it validated when deployed; a newer product release may disagree
         raise ValueError("; ".join(str(p) for p in problems))
     return definitions
@@ -173,6 +177,7 @@ def version_definitions(version: m.WorkflowVersion) -> tuple[Workflow, Definitio
         stored.get("name", "workflow.yaml"),
         version.source,
         json.dumps(stored.get("bundles", {}), sort_keys=True),
+        tuple(stored.get("peers", ())),
     )
     (workflow,) = definitions.workflows.values()
     return workflow, definitions

@@ -276,3 +276,26 @@ async def test_meeting_follow_up_done_in_time_converts(database: str, clock: Fak
     clock.now = dt.datetime(2026, 11, 26, 18, 0, tzinfo=ICT)
     assert await _fire_due(clock) == 0
     assert await m.EmailMessage.filter(run_id=run.id).count() == 0
+
+
+async def test_enroll_step_starts_a_workflow_deployed_alongside(
+    database: str, clock: FakeClock
+) -> None:
+    # A stored version is re-validated alone when it runs: the workflow its ``enroll`` names
+    # was deployed with it, and must still count as known then.
+    texts = {
+        "first.yaml": (
+            "key: first\ntrigger: {event: customer.created}\n"
+            "steps:\n  - add_tag: first-ran\n  - enroll: {workflow: second}\n"
+        ),
+        "second.yaml": "key: second\ntrigger: {manual: true}\nsteps:\n  - add_tag: second-ran\n",
+    }
+    deployed = await deploy_texts(texts, actor="user:test")
+    assert not deployed.problems
+    lead = await _lead("enroll@example.vn")
+    await relay.relay_events()
+    runs = await m.WorkflowRun.filter(subject_id=lead.id).prefetch_related("workflow")
+    assert sorted(run.workflow.key for run in runs) == ["first", "second"]
+    assert all(run.state == "COMPLETED" for run in runs), [run.state for run in runs]
+    await lead.refresh_from_db()
+    assert "|first-ran|" in lead.tags and "|second-ran|" in lead.tags
