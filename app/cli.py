@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import os
 import subprocess
@@ -358,7 +359,11 @@ def scheduler(
     settings = Settings()
     _configure_logging(settings.log_level)
     run_scheduler(
-        database_url=settings.database_url, redis_url=settings.redis_url, interval=interval
+        database_url=settings.database_url,
+        redis_url=settings.redis_url,
+        interval=interval,
+        lease=dt.timedelta(seconds=settings.timer_lease_seconds),
+        max_queued=settings.scheduler_max_queued,
     )
 
 

@@ -49,6 +49,20 @@ class Settings(BaseSettings):
         description="Requests larger than this are refused before GraphQL parses them "
         "(sized for importCustomers' 10,000 rows)",
     )
+    timer_lease_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        validation_alias=AliasChoices("timer_lease_seconds", "RAPPORT_TIMER_LEASE_SECONDS"),
+        description="How long a claimed timer is leased to its queue message before the "
+        "scheduler may claim it again (a lost message delays a timer by at most this)",
+    )
+    scheduler_max_queued: int = Field(
+        default=1000,
+        gt=0,
+        validation_alias=AliasChoices("scheduler_max_queued", "RAPPORT_SCHEDULER_MAX_QUEUED"),
+        description="The scheduler claims no more due timers while the worker queue holds "
+        "this many messages; keep it below what the workers do in one lease",
+    )
     log_level: str = Field(default="info", validation_alias=AliasChoices("log_level", "LOG_LEVEL"))
 
     @property

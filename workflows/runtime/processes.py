@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import signal
 import threading
 
 import dramatiq
 from dramatiq import Worker
+from dramatiq.brokers.redis import RedisBroker
 
 from domain.persistence.db import close_database, open_database
 from workflows.runtime import dispatch
@@ -16,6 +18,7 @@ from workflows.runtime.actors import QUEUE, declare_actors
 from workflows.runtime.broker import build_broker
 from workflows.runtime.clock import process_clock
 from workflows.runtime.scheduler import Enqueuers, Scheduler
+from workflows.runtime.timers import DEFAULT_LEASE
 
 logger = logging.getLogger(__name__)
 
@@ -49,17 +52,37 @@ def run_worker(*, database_url: str, redis_url: str | None, threads: int) -> Non
         broker.close()
 
 
-def run_scheduler(*, database_url: str, redis_url: str | None, interval: float) -> None:
-    """Claim and enqueue due timers every ``interval`` seconds until SIGINT/SIGTERM."""
-    broker = build_broker(redis_url=redis_url)
-    dramatiq.set_broker(broker)
+def broker_enqueuers(broker: RedisBroker) -> Enqueuers:
+    """The scheduler's hand-off to workers through ``broker``: one message per piece of work,
+    and the depth of the workers' queue for back-pressure."""
     actors = declare_actors(broker)
-    enqueue = Enqueuers(
+    queue_key = f"{broker.namespace}:{QUEUE}"
+
+    def queued() -> int:
+        # Messages not yet taken by a worker (a worker's few prefetched ones are not counted).
+        return int(broker.client.llen(queue_key))
+
+    return Enqueuers(
         fire_timer=lambda timer_id, token: actors.fire_timer.send(timer_id, token),
         relay_events=lambda: actors.relay_events.send(),
         send_email=lambda message_id: actors.send_email.send(message_id),
         deliver_webhook=lambda delivery_id: actors.deliver_webhook.send(delivery_id),
+        queued=queued,
     )
+
+
+def run_scheduler(
+    *,
+    database_url: str,
+    redis_url: str | None,
+    interval: float,
+    lease: dt.timedelta = DEFAULT_LEASE,
+    max_queued: int = 1000,
+) -> None:
+    """Claim and enqueue due timers every ``interval`` seconds until SIGINT/SIGTERM."""
+    broker = build_broker(redis_url=redis_url)
+    dramatiq.set_broker(broker)
+    enqueue = broker_enqueuers(broker)
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -69,7 +92,14 @@ def run_scheduler(*, database_url: str, redis_url: str | None, interval: float) 
         await open_database(database_url, migrate=False)
         try:
             logger.info("scheduler started (every %.3f s)", interval)
-            await Scheduler(enqueue=enqueue, interval=interval, clock=process_clock()).run(stop)
+            scheduler = Scheduler(
+                enqueue=enqueue,
+                interval=interval,
+                clock=process_clock(),
+                lease=lease,
+                max_queued=max_queued,
+            )
+            await scheduler.run(stop)
         finally:
             await close_database()
 

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,6 +44,8 @@ class Enqueuers:
     relay_events: Callable[[], object]
     send_email: Callable[[int], object]
     deliver_webhook: Callable[[int], object] = lambda _delivery_id: None
+    #: Messages waiting in the workers' queue (``None``: unknown, no back-pressure).
+    queued: Callable[[], int] | None = None
 
 
 @dataclass
@@ -52,6 +55,14 @@ class Scheduler:
     interval: float = 0.2
     batch: int = 100
     lease: dt.timedelta = DEFAULT_LEASE
+    #: Claim no more timers while the queue holds this many messages. A claim is a lease: a
+    #: message that waits in the queue longer than the lease is stale when a worker gets it
+    #: (the timer was claimed again under a new token), so it fires nothing. Without this
+    #: bound a backlog longer than the lease re-claims and re-enqueues every timer each lease,
+    #: and the workers spend all their time on stale messages: no timer ever fires again.
+    #: Due timers wait in SQL instead, where they are durable. Keep ``max_queued`` well below
+    #: what the workers process in one lease (1,000 needs just 34 transitions/s for 30 s).
+    max_queued: int = 1000
     #: A PENDING e-mail or webhook due this long without being sent is enqueued again.
     email_grace: dt.timedelta = dt.timedelta(seconds=60)
     email_sweep_every: float = 10.0
@@ -59,17 +70,21 @@ class Scheduler:
     relay_kick_every: float = 1.0
     _last_email_sweep: float = field(default=float("-inf"), init=False)
     _last_relay_kick: float = field(default=float("-inf"), init=False)
+    _last_full_warning: float = field(default=float("-inf"), init=False)
 
     async def tick(self) -> int:
         """One round; returns the number of timers enqueued."""
         now = self.clock.now()
         enqueued = 0
-        while True:
-            claimed = await claim_due_timers(now, limit=self.batch, lease=self.lease)
+        room = self._room()
+        while room > 0:
+            limit = min(self.batch, room)
+            claimed = await claim_due_timers(now, limit=limit, lease=self.lease)
             for timer in claimed:
                 self.enqueue.fire_timer(timer.id, timer.claim_token)
             enqueued += len(claimed)
-            if len(claimed) < self.batch:
+            room -= len(claimed)
+            if len(claimed) < limit:
                 break
         if (
             time.monotonic() - self._last_relay_kick >= self.relay_kick_every
@@ -84,6 +99,21 @@ class Scheduler:
             for delivery_id in await deliverable_webhook_ids(now, grace=self.email_grace):
                 self.enqueue.deliver_webhook(delivery_id)
         return enqueued
+
+    def _room(self) -> int:
+        """How many timers this tick may enqueue (see ``max_queued``)."""
+        if self.enqueue.queued is None:
+            return sys.maxsize
+        queued = self.enqueue.queued()
+        room = self.max_queued - queued
+        if room <= 0 and time.monotonic() - self._last_full_warning >= 10:
+            self._last_full_warning = time.monotonic()
+            logger.warning(
+                "%s messages queued (max %s): due timers wait in SQL until workers catch up",
+                queued,
+                self.max_queued,
+            )
+        return max(room, 0)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Tick every ``interval`` until ``stop`` is set; a failing tick is logged and retried."""

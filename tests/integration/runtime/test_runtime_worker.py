@@ -21,6 +21,7 @@ from domain.persistence.models import DomainEvent, EmailMessage, Timer
 from workflows.runtime.actors import QUEUE, declare_actors
 from workflows.runtime.broker import NAMESPACE, build_broker
 from workflows.runtime.email import enqueue_email
+from workflows.runtime.processes import broker_enqueuers
 from workflows.runtime.scheduler import Enqueuers, Scheduler
 from workflows.runtime.timers import fire_timer
 
@@ -207,3 +208,42 @@ async def test_scheduler_sweeps_webhook_deliveries_whose_message_was_lost(databa
     clock.moment = delivery.created_at + dt.timedelta(minutes=5)
     await scheduler.tick()
     assert swept == [delivery.id]
+
+
+@pytest.mark.slow
+async def test_a_backlog_longer_than_the_lease_does_not_stop_the_timers(
+    database: str, redis_url: str, worker_process: subprocess.Popen[str]
+) -> None:
+    """Regression: 50,000 timers due at once on SQLite stopped firing for good after ~20,000.
+
+    The scheduler enqueued every due timer at once; once the queue held more than a lease of
+    work, each message reached the worker after its timer had been claimed again under a new
+    token, so it fired nothing, while the scheduler re-claimed and re-enqueued everything every
+    lease. Here a 2 s lease and 2,000 timers (several seconds of work for one worker) reproduce
+    it; with the queue bounded by ``max_queued``, every timer fires, each on its first claim.
+    """
+    lease = dt.timedelta(seconds=2)
+    due_at = dt.datetime.now(dt.UTC)
+    count = 2000
+    await Timer.bulk_create(
+        [Timer(key=f"t{i}", purpose="wait", due_at=due_at) for i in range(count)], batch_size=500
+    )
+    broker = build_broker(redis_url=redis_url)
+    scheduler = Scheduler(
+        enqueue=broker_enqueuers(broker), interval=0.05, lease=lease, max_queued=50
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(scheduler.run(stop))
+    fired = 0
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and fired < count:
+            await asyncio.sleep(0.5)
+            fired = await Timer.filter(status="FIRED").count()
+    finally:
+        stop.set()
+        await running
+        broker.close()
+
+    assert fired == count
+    assert await Timer.filter(attempts__gt=1).count() == 0
