@@ -346,7 +346,12 @@ def worker(
 
     settings = Settings()
     _configure_logging(settings.log_level)
-    run_worker(database_url=settings.database_url, redis_url=settings.redis_url, threads=threads)
+    run_worker(
+        database_url=settings.database_url,
+        redis_url=settings.redis_url,
+        threads=threads,
+        email_stale_after=dt.timedelta(seconds=settings.email_stale_after_seconds),
+    )
 
 
 @cli.command()
@@ -364,6 +369,7 @@ def scheduler(
         interval=interval,
         lease=dt.timedelta(seconds=settings.timer_lease_seconds),
         max_queued=settings.scheduler_max_queued,
+        email_stale_after=dt.timedelta(seconds=settings.email_stale_after_seconds),
     )
 
 

@@ -63,6 +63,15 @@ class Settings(BaseSettings):
         description="The scheduler claims no more due timers while the worker queue holds "
         "this many messages; keep it below what the workers do in one lease",
     )
+    email_stale_after_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        validation_alias=AliasChoices(
+            "email_stale_after_seconds", "RAPPORT_EMAIL_STALE_AFTER_SECONDS"
+        ),
+        description="An outbox e-mail SENDING for longer than this is presumed crashed in "
+        "flight and sent again (same Message-ID); keep it well above the 30 s SMTP timeout",
+    )
     log_level: str = Field(default="info", validation_alias=AliasChoices("log_level", "LOG_LEVEL"))
 
     @property

@@ -67,7 +67,7 @@ async def _send_email(message_id: int) -> None:
         # A short back-off, which is what Dramatiq's delay is for; if this message is lost,
         # the scheduler's outbox sweep sends the e-mail anyway.
         _declared().send_email.send_with_options(
-            args=(message_id,), delay=_delay_ms(delivery.retry_at, dt.datetime.now(dt.UTC))
+            args=(message_id,), delay=_delay_ms(delivery.retry_at, dispatch.utcnow())
         )
 
 

@@ -17,6 +17,7 @@ from workflows.runtime import dispatch
 from workflows.runtime.actors import QUEUE, declare_actors
 from workflows.runtime.broker import build_broker
 from workflows.runtime.clock import process_clock
+from workflows.runtime.email import configure_outbox
 from workflows.runtime.scheduler import Enqueuers, Scheduler
 from workflows.runtime.timers import DEFAULT_LEASE
 
@@ -31,8 +32,16 @@ def _stop_on_signals(stop: threading.Event) -> None:
         signal.signal(signum, lambda *_: stop.set())
 
 
-def run_worker(*, database_url: str, redis_url: str | None, threads: int) -> None:
+def run_worker(
+    *,
+    database_url: str,
+    redis_url: str | None,
+    threads: int,
+    email_stale_after: dt.timedelta | None = None,
+) -> None:
     """Consume the runtime's queue with ``threads`` threads until SIGINT/SIGTERM."""
+    if email_stale_after is not None:
+        configure_outbox(stale_after=email_stale_after)
     broker = build_broker(redis_url=redis_url, database_url=database_url)
     dramatiq.set_broker(broker)
     declare_actors(broker)
@@ -78,8 +87,11 @@ def run_scheduler(
     interval: float,
     lease: dt.timedelta = DEFAULT_LEASE,
     max_queued: int = 1000,
+    email_stale_after: dt.timedelta | None = None,
 ) -> None:
     """Claim and enqueue due timers every ``interval`` seconds until SIGINT/SIGTERM."""
+    if email_stale_after is not None:
+        configure_outbox(stale_after=email_stale_after)
     broker = build_broker(redis_url=redis_url)
     dramatiq.set_broker(broker)
     enqueue = broker_enqueuers(broker)

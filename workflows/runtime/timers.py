@@ -23,6 +23,7 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from domain.persistence.models import Timer
+from workflows.runtime.clock import utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -195,5 +196,5 @@ async def complete_timer(timer_id: int, outcome: str, claim_token: str | None = 
         query = query.filter(claim_token=claim_token)
     values: dict[str, Any] = {"status": outcome}
     if outcome == "FIRED":
-        values["fired_at"] = dt.datetime.now(dt.UTC)
+        values["fired_at"] = utcnow()
     return await query.update(**values) > 0
