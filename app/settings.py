@@ -72,6 +72,12 @@ class Settings(BaseSettings):
         description="An outbox e-mail SENDING for longer than this is presumed crashed in "
         "flight and sent again (same Message-ID); keep it well above the 30 s SMTP timeout",
     )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        validation_alias=AliasChoices("metrics_host", "RAPPORT_METRICS_HOST"),
+        description="Address the worker's and the scheduler's Prometheus endpoints bind to "
+        "(0.0.0.0 in a container)",
+    )
     log_level: str = Field(default="info", validation_alias=AliasChoices("log_level", "LOG_LEVEL"))
 
     @property

@@ -13,7 +13,7 @@ from dramatiq import Worker
 from dramatiq.brokers.redis import RedisBroker
 
 from domain.persistence.db import close_database, open_database
-from workflows.runtime import dispatch
+from workflows.runtime import dispatch, metrics
 from workflows.runtime.actors import QUEUE, declare_actors
 from workflows.runtime.broker import build_broker
 from workflows.runtime.clock import process_clock
@@ -38,10 +38,13 @@ def run_worker(
     redis_url: str | None,
     threads: int,
     email_stale_after: dt.timedelta | None = None,
+    metrics_port: int = 0,
+    metrics_host: str = "127.0.0.1",
 ) -> None:
     """Consume the runtime's queue with ``threads`` threads until SIGINT/SIGTERM."""
     if email_stale_after is not None:
         configure_outbox(stale_after=email_stale_after)
+    metrics.serve(metrics_port, metrics_host)
     broker = build_broker(redis_url=redis_url, database_url=database_url)
     dramatiq.set_broker(broker)
     declare_actors(broker)
@@ -62,8 +65,8 @@ def run_worker(
 
 
 def broker_enqueuers(broker: RedisBroker) -> Enqueuers:
-    """The scheduler's hand-off to workers through ``broker``: one message per piece of work,
-    and the depth of the workers' queue for back-pressure."""
+    """The scheduler's hand-off to workers through ``broker``: due timers in batches, other
+    work one message each, and the depth of the workers' queue for back-pressure."""
     actors = declare_actors(broker)
     queue_key = f"{broker.namespace}:{QUEUE}"
 
@@ -77,6 +80,7 @@ def broker_enqueuers(broker: RedisBroker) -> Enqueuers:
         send_email=lambda message_id: actors.send_email.send(message_id),
         deliver_webhook=lambda delivery_id: actors.deliver_webhook.send(delivery_id),
         queued=queued,
+        fire_timers=lambda claims: actors.fire_timers.send(claims),
     )
 
 
@@ -88,10 +92,13 @@ def run_scheduler(
     lease: dt.timedelta = DEFAULT_LEASE,
     max_queued: int = 1000,
     email_stale_after: dt.timedelta | None = None,
+    metrics_port: int = 0,
+    metrics_host: str = "127.0.0.1",
 ) -> None:
     """Claim and enqueue due timers every ``interval`` seconds until SIGINT/SIGTERM."""
     if email_stale_after is not None:
         configure_outbox(stale_after=email_stale_after)
+    metrics.serve(metrics_port, metrics_host)
     broker = build_broker(redis_url=redis_url)
     dramatiq.set_broker(broker)
     enqueue = broker_enqueuers(broker)

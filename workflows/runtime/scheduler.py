@@ -20,6 +20,8 @@ from typing import Protocol
 
 from tortoise import Tortoise
 
+from domain.persistence.models import Timer
+from workflows.runtime import metrics
 from workflows.runtime.clock import SystemClock
 from workflows.runtime.email import deliverable_email_ids
 from workflows.runtime.relay import undispatched_events_exist
@@ -46,6 +48,8 @@ class Enqueuers:
     deliver_webhook: Callable[[int], object] = lambda _delivery_id: None
     #: Messages waiting in the workers' queue (``None``: unknown, no back-pressure).
     queued: Callable[[], int] | None = None
+    #: Several claims ``(timer_id, claim_token)`` in one message; ``None``: one per timer.
+    fire_timers: Callable[[list[tuple[int, str | None]]], object] | None = None
 
 
 @dataclass
@@ -55,7 +59,7 @@ class Scheduler:
     interval: float = 0.2
     batch: int = 100
     lease: dt.timedelta = DEFAULT_LEASE
-    #: Claim no more timers while the queue holds this many messages. A claim is a lease: a
+    #: Claim no more timers while the queue holds about this many. A claim is a lease: a
     #: message that waits in the queue longer than the lease is stale when a worker gets it
     #: (the timer was claimed again under a new token), so it fires nothing. Without this
     #: bound a backlog longer than the lease re-claims and re-enqueues every timer each lease,
@@ -63,6 +67,8 @@ class Scheduler:
     #: Due timers wait in SQL instead, where they are durable. Keep ``max_queued`` well below
     #: what the workers process in one lease (1,000 needs just 34 transitions/s for 30 s).
     max_queued: int = 1000
+    #: Timers per ``fire_timers`` message (when the enqueuers batch).
+    message_batch: int = 10
     #: A PENDING e-mail or webhook due this long without being sent is enqueued again.
     email_grace: dt.timedelta = dt.timedelta(seconds=60)
     email_sweep_every: float = 10.0
@@ -74,14 +80,17 @@ class Scheduler:
 
     async def tick(self) -> int:
         """One round; returns the number of timers enqueued."""
+        with metrics.TICK_SECONDS.time():
+            return await self._tick()
+
+    async def _tick(self) -> int:
         now = self.clock.now()
         enqueued = 0
         room = self._room()
         while room > 0:
             limit = min(self.batch, room)
             claimed = await claim_due_timers(now, limit=limit, lease=self.lease)
-            for timer in claimed:
-                self.enqueue.fire_timer(timer.id, timer.claim_token)
+            self._send(claimed, now)
             enqueued += len(claimed)
             room -= len(claimed)
             if len(claimed) < limit:
@@ -100,12 +109,32 @@ class Scheduler:
                 self.enqueue.deliver_webhook(delivery_id)
         return enqueued
 
+    def _send(self, claimed: list[Timer], now: dt.datetime) -> None:
+        for timer in claimed:
+            metrics.CLAIM_LATENESS.observe(max((now - timer.due_at).total_seconds(), 0.0))
+        metrics.TIMERS_ENQUEUED.inc(len(claimed))
+        batch = self.enqueue.fire_timers
+        if batch is None:
+            for timer in claimed:
+                self.enqueue.fire_timer(timer.id, timer.claim_token)
+            return
+        step = max(self.message_batch, 1)
+        for offset in range(0, len(claimed), step):
+            batch([(timer.id, timer.claim_token) for timer in claimed[offset : offset + step]])
+
     def _room(self) -> int:
         """How many timers this tick may enqueue (see ``max_queued``)."""
         if self.enqueue.queued is None:
             return sys.maxsize
-        queued = self.enqueue.queued()
+        messages = self.enqueue.queued()
+        metrics.QUEUE_DEPTH.set(messages)
+        # Counted as if every waiting message were a full batch of timers: an over-estimate
+        # (e-mails and relays are single), which errs on the side of short queue waits.
+        per_message = self.message_batch if self.enqueue.fire_timers is not None else 1
+        queued = messages * max(per_message, 1)
         room = self.max_queued - queued
+        if room <= 0:
+            metrics.SCHEDULER_HELD_BACK.inc()
         if room <= 0 and time.monotonic() - self._last_full_warning >= 10:
             self._last_full_warning = time.monotonic()
             logger.warning(
