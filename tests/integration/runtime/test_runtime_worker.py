@@ -13,11 +13,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import pytest
 import redis
 from dramatiq import Message
+from prometheus_client.parser import text_string_to_metric_families
 
 from domain.persistence.models import DomainEvent, EmailMessage, Timer
+from tests.integration.runtime.conftest import free_port
 from workflows.runtime.actors import QUEUE, declare_actors
 from workflows.runtime.broker import NAMESPACE, build_broker
 from workflows.runtime.email import enqueue_email
@@ -118,7 +121,14 @@ async def test_lost_queue_messages_lose_no_timer(database: str, redis_url: str) 
 @pytest.fixture
 def worker_process(database: str, redis_url: str) -> Iterator[subprocess.Popen[str]]:
     """``crm worker`` on the test's database and Redis, once it has booted."""
-    env = {**os.environ, "DATABASE_URL": database, "REDIS_URL": redis_url, "LOG_LEVEL": "info"}
+    metrics_port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database,
+        "REDIS_URL": redis_url,
+        "LOG_LEVEL": "info",
+        "RAPPORT_WORKER_METRICS_PORT": str(metrics_port),
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "worker", "--threads", "2"],
         cwd=ROOT,
@@ -141,6 +151,7 @@ def worker_process(database: str, redis_url: str) -> Iterator[subprocess.Popen[s
     try:
         if not started.wait(timeout=30):
             raise RuntimeError("worker did not start:\n" + "".join(lines))
+        process.metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"  # type: ignore[attr-defined]
         yield process
     finally:
         process.terminate()
@@ -191,6 +202,27 @@ async def test_a_due_timer_is_fired_by_a_real_worker_within_a_second(
         lateness = (stored.fired_at - stored.due_at).total_seconds()
         assert 0 <= lateness < 1.0, lateness
     assert not await DomainEvent.filter(dispatched_at__isnull=True).exists()
+
+    # The worker's Prometheus endpoint saw the three firings, all within a second.
+    async with httpx.AsyncClient() as client:
+        page = (await client.get(worker_process.metrics_url)).text  # type: ignore[attr-defined]
+    samples = {
+        (family.name, sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(page)
+        for sample in family.samples
+    }
+    wait = (("purpose", "wait"),)
+    assert (
+        samples[("rapport_timer_lateness_seconds", "rapport_timer_lateness_seconds_count", wait)]
+        == 3
+    )
+    bucket = (("le", "1.0"), ("purpose", "wait"))
+    assert (
+        samples[("rapport_timer_lateness_seconds", "rapport_timer_lateness_seconds_bucket", bucket)]
+        == 3
+    )
+    done = (("actor", "fire_timer"), ("outcome", "done"))
+    assert samples[("rapport_worker_messages", "rapport_worker_messages_total", done)] == 3
 
 
 async def test_scheduler_sweeps_webhook_deliveries_whose_message_was_lost(database: str) -> None:
