@@ -160,3 +160,64 @@ async def test_schedule_replaces_and_cancel_and_complete_are_idempotent(database
     assert (await Timer.get(id=timer.id)).status == "CANCELLED"
     with pytest.raises(ValueError, match="naive"):
         await claim_due_timers(dt.datetime(2026, 1, 1))
+
+
+async def test_a_batch_message_fires_each_timer_in_its_own_transaction(database: str) -> None:
+    """``fire_timers`` (the scheduler's batched message): a timer whose handler fails stays
+    CLAIMED for a later claim, and the other timers of the batch fire anyway, once."""
+    from workflows.runtime.actors import _fire_timers
+
+    seen: list[str] = []
+
+    async def handler(timer: Timer) -> None:
+        seen.append(timer.key)
+        await Timer.create(key=f"follow-up-of-{timer.key}", purpose="wait", due_at=T0 + SECOND)
+        if timer.key == "bad":
+            raise RuntimeError("boom")
+
+    for key in ("a", "bad", "b"):
+        await Timer.create(key=key, purpose="wait", due_at=T0)
+    claims = [[t.id, t.claim_token] for t in await claim_due_timers(T0)]
+    set_timer_handler(handler)
+    try:
+        await _fire_timers(claims)
+        await _fire_timers(claims)  # delivered twice: nothing fires again
+    finally:
+        set_timer_handler(None)
+
+    statuses = dict(await Timer.filter(key__in=("a", "bad", "b")).values_list("key", "status"))
+    assert statuses == {"a": "FIRED", "bad": "CLAIMED", "b": "FIRED"}
+    assert seen == ["a", "bad", "b", "bad"]  # "bad" rolled back both times
+    follow_ups = await Timer.filter(key__startswith="follow-up-of-").values_list("key", flat=True)
+    assert sorted(follow_ups) == ["follow-up-of-a", "follow-up-of-b"]
+
+
+async def test_rescheduling_a_run_timer_resets_it_in_one_statement(database: str) -> None:
+    """``schedule_timer`` for a run is an upsert: the same (run, key) keeps its row and id and
+    comes back PENDING with the new due time, whatever state it was in."""
+    from domain.persistence import models as m
+
+    workflow = await m.Workflow.create(key="w", name="w", subject="customer")
+    version = await m.WorkflowVersion.create(
+        workflow=workflow, number=1, content_hash="h", source="", definition={}
+    )
+    run = await m.WorkflowRun.create(
+        workflow=workflow, version=version, subject_type="customer", subject_id=1, started_at=T0
+    )
+    first = await schedule_timer(run_id=run.id, key="k", due_at=T0, purpose="wait")
+    (claim,) = await claim_due_timers(T0)
+    assert await fire_timer(first.id, claim.claim_token, T0)
+
+    again = await schedule_timer(
+        run_id=run.id, key="k", due_at=T0 + SECOND, purpose="timeout", payload={"n": 1}
+    )
+    stored = await Timer.get(id=first.id)
+    assert again.id == first.id
+    assert (stored.status, stored.due_at, stored.purpose, stored.payload) == (
+        "PENDING",
+        T0 + SECOND,
+        "timeout",
+        {"n": 1},
+    )
+    assert (stored.fired_at, stored.claim_token, stored.attempts) == (None, None, 0)
+    assert await Timer.filter(run_id=run.id).count() == 1
