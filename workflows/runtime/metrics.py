@@ -33,8 +33,12 @@ TIMER_LATENESS = Histogram(
 )
 STALE_TIMER_MESSAGES = Counter(
     "rapport_timer_stale_messages_total",
-    "fire_timer messages that fired nothing: the timer was already fired, cancelled, "
-    "replaced or claimed again",
+    "Timer messages that fired nothing: the timer was already fired, cancelled or replaced",
+)
+SUPERSEDED_CLAIMS = Counter(
+    "rapport_timer_superseded_claims_total",
+    "Timers fired by the message of an older claim: it waited in the queue longer than the "
+    "lease (raise the lease, or lower RAPPORT_SCHEDULER_MAX_QUEUED)",
 )
 CLAIM_LATENESS = Histogram(
     "rapport_scheduler_claim_lateness_seconds",

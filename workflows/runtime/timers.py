@@ -1,14 +1,20 @@
 """Durable timers: scheduled in SQL, claimed by due time, fired exactly once.
 
 A claim is a lease. ``claim_due_timers`` moves due timers to ``CLAIMED`` with a fresh claim
-token and ``claimed_until = now + lease``; the scheduler then enqueues one ``fire_timer``
-message per timer. If that message is lost (a worker dies, Redis is flushed), nothing is lost:
-the timer is still in SQL, and once its lease has expired the next claim takes it again.
+token and ``claimed_until = now + lease``; the scheduler then enqueues their ids. If that
+message is lost (a worker dies, Redis is flushed), nothing is lost: the timer is still in SQL,
+and once its lease has expired the next claim takes it again.
 
-``fire_timer`` marks the timer ``FIRED`` with a conditional update that names the claim token,
-in the same transaction as the handler's writes. A duplicate or stale message (an older claim,
-a timer replaced since) updates no row and does nothing, so a timer fires at most once per
-schedule even though messages are delivered at least once.
+``fire_timer`` marks the timer ``FIRED`` with a conditional update (``status = 'CLAIMED'``) in
+the same transaction as the handler's writes. A duplicate message (the timer fired already,
+was cancelled, or was replaced and is PENDING again) updates no row and does nothing, so a
+timer fires at most once per schedule even though messages are delivered at least once.
+
+The update does not require the message's own claim token. A message that waited in the
+queue longer than the lease finds its timer claimed again under a newer token; it fires it
+anyway (the timer is due, and only one firing can win the conditional update), and the newer
+claim's message then does nothing. Requiring the token made such a backlog a livelock: every
+message arrived stale, fired nothing, and each lease re-claimed and re-enqueued everything.
 """
 
 from __future__ import annotations
@@ -187,29 +193,26 @@ async def _claim_sqlite(
 async def fire_timer(timer_id: int, claim_token: str | None, now: dt.datetime) -> bool:
     """Fire a claimed timer once: mark it ``FIRED`` and run the registered handler, together.
 
-    Returns False (and does nothing) if the timer is not claimed under ``claim_token`` any
-    more: already fired, cancelled, replaced, or re-claimed by someone else after our lease.
-    ``claim_token=None`` fires whatever claim holds the timer (for tools and tests).
+    Returns False (and does nothing) if the timer is not ``CLAIMED`` any more: already fired,
+    cancelled, or replaced (PENDING again). ``claim_token`` is the claim the message was sent
+    for; a timer claimed again since still fires (see the module docstring), and is counted.
     """
     now = utc(now)
     async with in_transaction() as connection:
         # The conditional update comes first: it takes the row's write lock, so a concurrent
         # firing of the same timer waits here and then finds nothing to update. RETURNING
         # hands the handler its timer without a second statement.
-        marks = _placeholders(connection, 3).split(", ")
-        sql = (
-            f"UPDATE timers SET status = 'FIRED', fired_at = {marks[0]} "
-            f"WHERE id = {marks[1]} AND status = 'CLAIMED'"
+        first, second = _placeholders(connection, 2).split(", ")
+        rows = await connection.execute_query_dict(
+            f"UPDATE timers SET status = 'FIRED', fired_at = {first} "
+            f"WHERE id = {second} AND status = 'CLAIMED' RETURNING {', '.join(_FIRED_COLUMNS)}",
+            [now, timer_id],
         )
-        arguments: list[Any] = [now, timer_id]
-        if claim_token is not None:
-            sql += f" AND claim_token = {marks[2]}"
-            arguments.append(claim_token)
-        sql += f" RETURNING {', '.join(_FIRED_COLUMNS)}"
-        rows = await connection.execute_query_dict(sql, arguments)
         if not rows:
             metrics.STALE_TIMER_MESSAGES.inc()
             return False
+        if claim_token is not None and rows[0]["claim_token"] != claim_token:
+            metrics.SUPERSEDED_CLAIMS.inc()  # an older claim's message, late: see the module
         timer = _timer_from_row(rows[0], now)
         lateness = (now - timer.due_at).total_seconds()
         logger.debug("timer %s (%s) fired %.3f s after due", timer.id, timer.key, lateness)
@@ -222,7 +225,9 @@ async def fire_timer(timer_id: int, claim_token: str | None, now: dt.datetime) -
 
 
 #: What a fired timer's handler may read.
-_FIRED_COLUMNS = ("id", "run_id", "key", "purpose", "due_at", "payload", "attempts")
+_FIRED_COLUMNS = (
+    "id", "run_id", "key", "purpose", "due_at", "payload", "attempts", "claim_token",
+)  # fmt: skip
 
 
 def _timer_from_row(row: dict[str, Any], now: dt.datetime) -> Timer:
