@@ -99,7 +99,7 @@ def run_once(
                 fleet.start()
                 fleet.mark_start()
                 # Due times start after the insert, whatever it takes.
-                estimate = 1.0 + result.timers / 25_000
+                estimate = 1.0 + result.timers / 10_000
                 start = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=LEAD_SECONDS + estimate)
                 t0 = time.perf_counter()
                 database.insert_runs(template, result.timers, start, result.window)
