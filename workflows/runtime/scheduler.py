@@ -59,13 +59,12 @@ class Scheduler:
     interval: float = 0.2
     batch: int = 100
     lease: dt.timedelta = DEFAULT_LEASE
-    #: Claim no more timers while the queue holds about this many. A claim is a lease: a
-    #: message that waits in the queue longer than the lease is stale when a worker gets it
-    #: (the timer was claimed again under a new token), so it fires nothing. Without this
-    #: bound a backlog longer than the lease re-claims and re-enqueues every timer each lease,
-    #: and the workers spend all their time on stale messages: no timer ever fires again.
-    #: Due timers wait in SQL instead, where they are durable. Keep ``max_queued`` well below
-    #: what the workers process in one lease (1,000 needs just 34 transitions/s for 30 s).
+    #: Claim no more timers while the queue holds about this many. A claim is a lease: once
+    #: the queue holds more than a lease of work, every lease re-claims and re-enqueues the
+    #: timers still waiting in it, and the workers spend their time on duplicates (before
+    #: ``fire_timer`` accepted a late message, on messages that fired nothing at all: the
+    #: worker stopped firing for good). Due timers wait in SQL instead, where they are
+    #: durable. Keep it well below what the workers do in one lease (1,000 needs 34/s for 30 s).
     max_queued: int = 1000
     #: Timers per ``fire_timers`` message (when the enqueuers batch).
     message_batch: int = 10
