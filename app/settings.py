@@ -56,6 +56,35 @@ class Settings(BaseSettings):
         description="Requests larger than this are refused before GraphQL parses them "
         "(sized for importCustomers' 10,000 rows)",
     )
+    timer_lease_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        validation_alias=AliasChoices("timer_lease_seconds", "RAPPORT_TIMER_LEASE_SECONDS"),
+        description="How long a claimed timer is leased to its queue message before the "
+        "scheduler may claim it again (a lost message delays a timer by at most this)",
+    )
+    scheduler_max_queued: int = Field(
+        default=1000,
+        gt=0,
+        validation_alias=AliasChoices("scheduler_max_queued", "RAPPORT_SCHEDULER_MAX_QUEUED"),
+        description="The scheduler claims no more due timers while the worker queue holds "
+        "this many messages; keep it below what the workers do in one lease",
+    )
+    email_stale_after_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        validation_alias=AliasChoices(
+            "email_stale_after_seconds", "RAPPORT_EMAIL_STALE_AFTER_SECONDS"
+        ),
+        description="An outbox e-mail SENDING for longer than this is presumed crashed in "
+        "flight and sent again (same Message-ID); keep it well above the 30 s SMTP timeout",
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        validation_alias=AliasChoices("metrics_host", "RAPPORT_METRICS_HOST"),
+        description="Address the worker's and the scheduler's Prometheus endpoints bind to "
+        "(0.0.0.0 in a container)",
+    )
     log_level: str = Field(default="info", validation_alias=AliasChoices("log_level", "LOG_LEVEL"))
     secret_key: SecretStr | None = Field(
         default=None,

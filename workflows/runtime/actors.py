@@ -59,6 +59,21 @@ async def _fire_timer(timer_id: int, claim_token: str | None = None) -> None:
     await _with_outbox(timers.fire_timer(timer_id, claim_token, dispatch.utcnow()))
 
 
+async def _fire_timers(claims: list[list[Any]]) -> None:
+    """Fire several claimed timers, each ``[timer_id, claim_token]``, one transaction each.
+
+    The scheduler batches claims into one message to spare Redis and Dramatiq a round trip per
+    timer; every guarantee stays per timer. A timer whose firing fails is logged and skipped:
+    it stays CLAIMED and is claimed again when its lease expires (as with ``fire_timer``,
+    which Dramatiq does not retry), and the batch's other timers still fire.
+    """
+    for timer_id, claim_token in claims:
+        try:
+            await _fire_timer(int(timer_id), claim_token)
+        except Exception:
+            logger.exception("timer %s failed to fire; retried after its lease", timer_id)
+
+
 async def _send_email(message_id: int) -> None:
     # In the outbox context: a message that fails for good feeds its run ActionFailed, whose
     # on_failure steps may send more.
@@ -67,7 +82,7 @@ async def _send_email(message_id: int) -> None:
         # A short back-off, which is what Dramatiq's delay is for; if this message is lost,
         # the scheduler's outbox sweep sends the e-mail anyway.
         _declared().send_email.send_with_options(
-            args=(message_id,), delay=_delay_ms(delivery.retry_at, dt.datetime.now(dt.UTC))
+            args=(message_id,), delay=_delay_ms(delivery.retry_at, dispatch.utcnow())
         )
 
 
@@ -87,6 +102,7 @@ async def _relay_events() -> None:
 @dataclass(frozen=True)
 class Actors:
     fire_timer: Actor[Any, Any]
+    fire_timers: Actor[Any, Any]
     send_email: Actor[Any, Any]
     relay_events: Actor[Any, Any]
     deliver_webhook: Actor[Any, Any]
@@ -98,9 +114,9 @@ _actors: Actors | None = None
 def declare_actors(broker: Broker) -> Actors:
     """Declare the runtime's actors on ``broker`` (again, if it is a new broker).
 
-    ``fire_timer`` is not retried by Dramatiq: a timer whose firing failed stays ``CLAIMED``
-    and is claimed again when its lease expires. ``relay_events`` is kicked again by the
-    scheduler, so a few retries are enough.
+    ``fire_timer`` and ``fire_timers`` are not retried by Dramatiq: a timer whose firing
+    failed stays ``CLAIMED`` and is claimed again when its lease expires. ``relay_events`` is
+    kicked again by the scheduler, so a few retries are enough.
     """
     global _actors
 
@@ -111,6 +127,7 @@ def declare_actors(broker: Broker) -> Actors:
 
     _actors = Actors(
         fire_timer=declare("fire_timer", 0)(_fire_timer),
+        fire_timers=declare("fire_timers", 0)(_fire_timers),
         send_email=declare("send_email", 5)(_send_email),
         relay_events=declare("relay_events", 3)(_relay_events),
         deliver_webhook=declare("deliver_webhook", 5)(_deliver_webhook),

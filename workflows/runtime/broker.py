@@ -19,6 +19,7 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import AsyncIO
 
 from domain.persistence.db import close_database, open_database
+from workflows.runtime.metrics import MessageMetrics
 
 logger = logging.getLogger(__name__)
 
@@ -74,10 +75,12 @@ def build_broker(*, redis_url: str | None = None, database_url: str | None = Non
     """A Redis broker in the ``rapport`` namespace with the AsyncIO middleware, and, given a
     ``database_url``, the middleware that opens the database in workers.
 
-    Producers (the scheduler, the API) pass no ``database_url``: they only enqueue.
+    Producers (the scheduler, the API) pass no ``database_url``: they only enqueue. Workers
+    also count and time their messages (:class:`~workflows.runtime.metrics.MessageMetrics`).
     """
     broker = RedisBroker(client=redis_client(redis_url), namespace=NAMESPACE)
     broker.add_middleware(AsyncIO())
     if database_url is not None:
         broker.add_middleware(TortoiseInit(database_url))
+        broker.add_middleware(MessageMetrics())
     return broker

@@ -4,12 +4,17 @@ Production runs on the system clock. End-to-end tests must move time by days wit
 sleeping, across separate worker and scheduler processes: ``RAPPORT_CLOCK_FILE`` names a file
 holding an offset in seconds that every process adds to the system time (re-read when the
 file changes), so a test writes one number and all processes agree on the new "now".
+
+:func:`utcnow` is the runtime's "now" in this process (run transitions, e-mail and timer
+bookkeeping); :func:`set_clock` replaces it (the worker installs :func:`process_clock`, tests a
+controlled clock).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 CLOCK_FILE_VARIABLE = "RAPPORT_CLOCK_FILE"
@@ -50,3 +55,21 @@ def process_clock() -> SystemClock:
     """The clock this process runs on: the offset file when configured, else the system's."""
     path = os.environ.get(CLOCK_FILE_VARIABLE)
     return OffsetFileClock(path) if path else SystemClock()
+
+
+def _system_time() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+_current: Callable[[], dt.datetime] = _system_time
+
+
+def set_clock(clock: Callable[[], dt.datetime] | None) -> None:
+    """Drive this process's runtime by ``clock`` (tests, simulations); None: the system's."""
+    global _current
+    _current = clock or _system_time
+
+
+def utcnow() -> dt.datetime:
+    """Now, by the clock set with :func:`set_clock` (aware UTC)."""
+    return _current()

@@ -3,34 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 from domain.persistence import models as m
 from domain.sla import tracking as sla
 from workflows.engine import EventArrived, TimerFired
 from workflows.language.spec import DateTrigger, EventTrigger, ScheduleTrigger, SegmentTrigger
-from workflows.runtime import dates, relay, schedules, segments, timers
+from workflows.runtime import clock, dates, relay, schedules, segments, timers
 from workflows.runtime.deploy import version_definitions
 from workflows.runtime.runs import apply_input, enroll, live_runs
 from workflows.runtime.subjects import customer_subject, customer_subjects, load_subject
 
-
-def _system_time() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-_clock: Callable[[], dt.datetime] = _system_time
-
-
-def set_clock(clock: Callable[[], dt.datetime] | None) -> None:
-    """Drive runs by another clock (tests, simulations); None restores the system clock."""
-    global _clock
-    _clock = clock or _system_time
-
-
-def utcnow() -> dt.datetime:
-    return _clock()
+# The runtime's one injectable clock lives in clock.py (the e-mail outbox reads it too).
+set_clock = clock.set_clock
+utcnow = clock.utcnow
 
 
 async def on_timer(timer: m.Timer) -> None:

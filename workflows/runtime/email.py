@@ -38,6 +38,7 @@ from tortoise.transactions import in_transaction
 
 from domain.persistence.models import EmailMessage, WorkflowRunStep
 from workflows.language.durations import parse_duration
+from workflows.runtime.clock import utcnow
 from workflows.runtime.timers import utc
 
 logger = logging.getLogger(__name__)
@@ -72,6 +73,24 @@ class RetryPolicy:
         if retry.get("max_backoff") is not None:
             policy = replace(policy, cap=parse_duration(retry["max_backoff"]))
         return policy
+
+
+#: The outbox's policy when a caller passes none (see :func:`configure_outbox`).
+_outbox_policy = RetryPolicy()
+
+
+def configure_outbox(*, stale_after: dt.timedelta) -> None:
+    """Set this process's outbox ``stale_after`` (the worker and the scheduler read it from
+    ``RAPPORT_EMAIL_STALE_AFTER_SECONDS``). Both must agree: the scheduler's sweep re-sends
+    a SENDING message older than it, and :func:`deliver` takes such a message over."""
+    if stale_after <= dt.timedelta(0):
+        raise ValueError(f"stale_after must be positive, not {stale_after}")
+    global _outbox_policy
+    _outbox_policy = replace(_outbox_policy, stale_after=stale_after)
+
+
+def outbox_policy() -> RetryPolicy:
+    return _outbox_policy
 
 
 @dataclass(frozen=True)
@@ -177,8 +196,8 @@ async def deliver(
     retry, or being sent right now by someone else (``SENDING`` for less than
     ``policy.stale_after``).
     """
-    policy = policy or RetryPolicy()
-    now = utc(now or dt.datetime.now(dt.UTC))
+    policy = policy or _outbox_policy
+    now = utc(now or utcnow())
     due = Q(status="PENDING") & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
     stale = Q(status="SENDING", sending_since__lte=now - policy.stale_after)
     # Commit 1: take the message. The conditional update makes concurrent deliveries of the
@@ -206,7 +225,7 @@ async def deliver(
         return await _record_failure(message, now, policy, f"{type(exc).__name__}: {exc}")
     # Commit 2: the server accepted it.
     await EmailMessage.filter(id=message_id, status="SENDING").update(
-        status="SENT", sent_at=utc(dt.datetime.now(dt.UTC)), last_error=None
+        status="SENT", sent_at=utc(utcnow()), last_error=None
     )
     return Delivery("SENT")
 
@@ -286,7 +305,7 @@ async def deliverable_email_ids(
 
     The scheduler enqueues ``send_email`` for them; :func:`deliver` makes duplicates harmless.
     """
-    policy = policy or RetryPolicy()
+    policy = policy or _outbox_policy
     now = utc(now)
     overdue = Q(status="PENDING") & (
         Q(next_attempt_at__isnull=True, created_at__lte=now - grace)

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from typing import Protocol
 
 from tortoise import Tortoise
 
+from domain.persistence.models import Timer
+from workflows.runtime import metrics
 from workflows.runtime.clock import SystemClock
 from workflows.runtime.email import deliverable_email_ids
 from workflows.runtime.relay import undispatched_events_exist
@@ -43,6 +46,10 @@ class Enqueuers:
     relay_events: Callable[[], object]
     send_email: Callable[[int], object]
     deliver_webhook: Callable[[int], object] = lambda _delivery_id: None
+    #: Messages waiting in the workers' queue (``None``: unknown, no back-pressure).
+    queued: Callable[[], int] | None = None
+    #: Several claims ``(timer_id, claim_token)`` in one message; ``None``: one per timer.
+    fire_timers: Callable[[list[tuple[int, str | None]]], object] | None = None
 
 
 @dataclass
@@ -52,6 +59,15 @@ class Scheduler:
     interval: float = 0.2
     batch: int = 100
     lease: dt.timedelta = DEFAULT_LEASE
+    #: Claim no more timers while the queue holds about this many. A claim is a lease: once
+    #: the queue holds more than a lease of work, every lease re-claims and re-enqueues the
+    #: timers still waiting in it, and the workers spend their time on duplicates (before
+    #: ``fire_timer`` accepted a late message, on messages that fired nothing at all: the
+    #: worker stopped firing for good). Due timers wait in SQL instead, where they are
+    #: durable. Keep it well below what the workers do in one lease (1,000 needs 34/s for 30 s).
+    max_queued: int = 1000
+    #: Timers per ``fire_timers`` message (when the enqueuers batch).
+    message_batch: int = 10
     #: A PENDING e-mail or webhook due this long without being sent is enqueued again.
     email_grace: dt.timedelta = dt.timedelta(seconds=60)
     email_sweep_every: float = 10.0
@@ -59,17 +75,24 @@ class Scheduler:
     relay_kick_every: float = 1.0
     _last_email_sweep: float = field(default=float("-inf"), init=False)
     _last_relay_kick: float = field(default=float("-inf"), init=False)
+    _last_full_warning: float = field(default=float("-inf"), init=False)
 
     async def tick(self) -> int:
         """One round; returns the number of timers enqueued."""
+        with metrics.TICK_SECONDS.time():
+            return await self._tick()
+
+    async def _tick(self) -> int:
         now = self.clock.now()
         enqueued = 0
-        while True:
-            claimed = await claim_due_timers(now, limit=self.batch, lease=self.lease)
-            for timer in claimed:
-                self.enqueue.fire_timer(timer.id, timer.claim_token)
+        room = self._room()
+        while room > 0:
+            limit = min(self.batch, room)
+            claimed = await claim_due_timers(now, limit=limit, lease=self.lease)
+            self._send(claimed, now)
             enqueued += len(claimed)
-            if len(claimed) < self.batch:
+            room -= len(claimed)
+            if len(claimed) < limit:
                 break
         if (
             time.monotonic() - self._last_relay_kick >= self.relay_kick_every
@@ -84,6 +107,41 @@ class Scheduler:
             for delivery_id in await deliverable_webhook_ids(now, grace=self.email_grace):
                 self.enqueue.deliver_webhook(delivery_id)
         return enqueued
+
+    def _send(self, claimed: list[Timer], now: dt.datetime) -> None:
+        for timer in claimed:
+            metrics.CLAIM_LATENESS.observe(max((now - timer.due_at).total_seconds(), 0.0))
+        metrics.TIMERS_ENQUEUED.inc(len(claimed))
+        batch = self.enqueue.fire_timers
+        if batch is None:
+            for timer in claimed:
+                self.enqueue.fire_timer(timer.id, timer.claim_token)
+            return
+        step = max(self.message_batch, 1)
+        for offset in range(0, len(claimed), step):
+            batch([(timer.id, timer.claim_token) for timer in claimed[offset : offset + step]])
+
+    def _room(self) -> int:
+        """How many timers this tick may enqueue (see ``max_queued``)."""
+        if self.enqueue.queued is None:
+            return sys.maxsize
+        messages = self.enqueue.queued()
+        metrics.QUEUE_DEPTH.set(messages)
+        # Counted as if every waiting message were a full batch of timers: an over-estimate
+        # (e-mails and relays are single), which errs on the side of short queue waits.
+        per_message = self.message_batch if self.enqueue.fire_timers is not None else 1
+        queued = messages * max(per_message, 1)
+        room = self.max_queued - queued
+        if room <= 0:
+            metrics.SCHEDULER_HELD_BACK.inc()
+        if room <= 0 and time.monotonic() - self._last_full_warning >= 10:
+            self._last_full_warning = time.monotonic()
+            logger.warning(
+                "%s messages queued (max %s): due timers wait in SQL until workers catch up",
+                queued,
+                self.max_queued,
+            )
+        return max(room, 0)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Tick every ``interval`` until ``stop`` is set; a failing tick is logged and retried."""

@@ -1,19 +1,26 @@
 """Durable timers: scheduled in SQL, claimed by due time, fired exactly once.
 
 A claim is a lease. ``claim_due_timers`` moves due timers to ``CLAIMED`` with a fresh claim
-token and ``claimed_until = now + lease``; the scheduler then enqueues one ``fire_timer``
-message per timer. If that message is lost (a worker dies, Redis is flushed), nothing is lost:
-the timer is still in SQL, and once its lease has expired the next claim takes it again.
+token and ``claimed_until = now + lease``; the scheduler then enqueues their ids. If that
+message is lost (a worker dies, Redis is flushed), nothing is lost: the timer is still in SQL,
+and once its lease has expired the next claim takes it again.
 
-``fire_timer`` marks the timer ``FIRED`` with a conditional update that names the claim token,
-in the same transaction as the handler's writes. A duplicate or stale message (an older claim,
-a timer replaced since) updates no row and does nothing, so a timer fires at most once per
-schedule even though messages are delivered at least once.
+``fire_timer`` marks the timer ``FIRED`` with a conditional update (``status = 'CLAIMED'``) in
+the same transaction as the handler's writes. A duplicate message (the timer fired already,
+was cancelled, or was replaced and is PENDING again) updates no row and does nothing, so a
+timer fires at most once per schedule even though messages are delivered at least once.
+
+The update does not require the message's own claim token. A message that waited in the
+queue longer than the lease finds its timer claimed again under a newer token; it fires it
+anyway (the timer is due, and only one firing can win the conditional update), and the newer
+claim's message then does nothing. Requiring the token made such a backlog a livelock: every
+message arrived stale, fired nothing, and each lease re-claimed and re-enqueued everything.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -23,6 +30,8 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from domain.persistence.models import Timer
+from workflows.runtime import metrics
+from workflows.runtime.clock import utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +71,8 @@ async def schedule_timer(
     """Create the timer ``(run_id, key)``, or replace it (new due time, unclaimed, unfired).
 
     Call it inside the transaction that changes the run's state, so both commit together.
+    A run's timer is one ``INSERT ... ON CONFLICT DO UPDATE`` (PostgreSQL and SQLite >= 3.24):
+    it is on every transition's path, where ``update_or_create`` cost four round trips.
     """
     values: dict[str, Any] = {
         "due_at": utc(due_at),
@@ -75,8 +86,30 @@ async def schedule_timer(
     }
     if run_id is None:
         return await Timer.create(run_id=None, key=key, **values)
-    timer, _ = await Timer.update_or_create(defaults=values, run_id=run_id, key=key)
+    connection = Timer._meta.db
+    marks = _placeholders(connection, 6)
+    sql = (
+        "INSERT INTO timers (run_id, key, purpose, due_at, payload, created_at, status, "
+        f"claimed_until, claim_token, attempts, fired_at) VALUES ({marks}, 'PENDING', NULL, "
+        "NULL, 0, NULL) ON CONFLICT (run_id, key) DO UPDATE SET purpose = excluded.purpose, "
+        "due_at = excluded.due_at, payload = excluded.payload, status = 'PENDING', "
+        "claimed_until = NULL, claim_token = NULL, attempts = 0, fired_at = NULL RETURNING id"
+    )
+    encoded = json.dumps(values["payload"], separators=(",", ":"))
+    created = dt.datetime.now(dt.UTC)
+    rows = await connection.execute_query_dict(
+        sql, [run_id, key, purpose, values["due_at"], encoded, created]
+    )
+    timer = Timer(run_id=run_id, key=key, created_at=created, **values)
+    timer.id = int(rows[0]["id"])
+    timer._saved_in_db = True
     return timer
+
+
+def _placeholders(connection: Any, count: int) -> str:
+    if connection.capabilities.dialect == "postgres":
+        return ", ".join(f"${index}" for index in range(1, count + 1))
+    return ", ".join("?" for _ in range(count))
 
 
 async def cancel_timer(*, run_id: int, key: str) -> bool:
@@ -160,27 +193,58 @@ async def _claim_sqlite(
 async def fire_timer(timer_id: int, claim_token: str | None, now: dt.datetime) -> bool:
     """Fire a claimed timer once: mark it ``FIRED`` and run the registered handler, together.
 
-    Returns False (and does nothing) if the timer is not claimed under ``claim_token`` any
-    more: already fired, cancelled, replaced, or re-claimed by someone else after our lease.
-    ``claim_token=None`` fires whatever claim holds the timer (for tools and tests).
+    Returns False (and does nothing) if the timer is not ``CLAIMED`` any more: already fired,
+    cancelled, or replaced (PENDING again). ``claim_token`` is the claim the message was sent
+    for; a timer claimed again since still fires (see the module docstring), and is counted.
     """
     now = utc(now)
     async with in_transaction() as connection:
-        query = Timer.filter(id=timer_id, status="CLAIMED")
-        if claim_token is not None:
-            query = query.filter(claim_token=claim_token)
         # The conditional update comes first: it takes the row's write lock, so a concurrent
-        # firing of the same timer waits here and then finds nothing to update.
-        if not await query.using_db(connection).update(status="FIRED", fired_at=now):
+        # firing of the same timer waits here and then finds nothing to update. RETURNING
+        # hands the handler its timer without a second statement.
+        first, second = _placeholders(connection, 2).split(", ")
+        rows = await connection.execute_query_dict(
+            f"UPDATE timers SET status = 'FIRED', fired_at = {first} "
+            f"WHERE id = {second} AND status = 'CLAIMED' RETURNING {', '.join(_FIRED_COLUMNS)}",
+            [now, timer_id],
+        )
+        if not rows:
+            metrics.STALE_TIMER_MESSAGES.inc()
             return False
-        timer = await Timer.filter(id=timer_id).using_db(connection).get()
+        if claim_token is not None and rows[0]["claim_token"] != claim_token:
+            metrics.SUPERSEDED_CLAIMS.inc()  # an older claim's message, late: see the module
+        timer = _timer_from_row(rows[0], now)
         lateness = (now - timer.due_at).total_seconds()
-        logger.info("timer %s (%s) fired %.3f s after due", timer.id, timer.key, lateness)
+        logger.debug("timer %s (%s) fired %.3f s after due", timer.id, timer.key, lateness)
         if _timer_handler is None:
             logger.warning("timer %s fired with no timer handler registered", timer.id)
         else:
             await _timer_handler(timer)
+    metrics.timer_fired(timer.purpose, lateness)  # committed: it did fire
     return True
+
+
+#: What a fired timer's handler may read.
+_FIRED_COLUMNS = (
+    "id", "run_id", "key", "purpose", "due_at", "payload", "attempts", "claim_token",
+)  # fmt: skip
+
+
+def _timer_from_row(row: dict[str, Any], now: dt.datetime) -> Timer:
+    fields = Timer._meta.fields_map
+    timer = Timer(
+        run_id=row["run_id"],
+        key=row["key"],
+        purpose=row["purpose"],
+        due_at=fields["due_at"].to_python_value(row["due_at"]),
+        payload=fields["payload"].to_python_value(row["payload"]),
+        attempts=row["attempts"],
+        status="FIRED",
+        fired_at=now,
+    )
+    timer.id = int(row["id"])
+    timer._saved_in_db = True
+    return timer
 
 
 async def complete_timer(timer_id: int, outcome: str, claim_token: str | None = None) -> bool:
@@ -195,5 +259,5 @@ async def complete_timer(timer_id: int, outcome: str, claim_token: str | None = 
         query = query.filter(claim_token=claim_token)
     values: dict[str, Any] = {"status": outcome}
     if outcome == "FIRED":
-        values["fired_at"] = dt.datetime.now(dt.UTC)
+        values["fired_at"] = utcnow()
     return await query.update(**values) > 0

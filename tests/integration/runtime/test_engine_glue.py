@@ -298,4 +298,5 @@ async def test_enroll_step_starts_a_workflow_deployed_alongside(
     assert sorted(run.workflow.key for run in runs) == ["first", "second"]
     assert all(run.state == "COMPLETED" for run in runs), [run.state for run in runs]
     await lead.refresh_from_db()
-    assert "|first-ran|" in lead.tags and "|second-ran|" in lead.tags
+    assert "|first-ran|" in lead.tags
+    assert "|second-ran|" in lead.tags

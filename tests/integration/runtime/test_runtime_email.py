@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import pytest
 
+from app.settings import Settings
 from domain.persistence.models import EmailMessage
 from tests.integration.runtime.conftest import Mailbox
+from workflows.runtime.clock import set_clock
 from workflows.runtime.email import (
     RetryPolicy,
     SmtpSettings,
+    configure_outbox,
     deliver,
     deliverable_email_ids,
     enqueue_email,
     message_id_for,
+    outbox_policy,
 )
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
@@ -140,3 +145,57 @@ async def test_sweep_finds_pending_messages_whose_queue_message_was_lost(databas
     grace = dt.timedelta(seconds=60)
     assert await deliverable_email_ids(created, grace=grace) == []
     assert await deliverable_email_ids(created + grace, grace=grace) == [message.id]
+
+
+@pytest.fixture
+def controlled_clock() -> Iterator[list[dt.datetime]]:
+    """The runtime's clock set to ``moment[0]``, which the test moves; the system's after."""
+    moment = [T0]
+    set_clock(lambda: moment[0])
+    try:
+        yield moment
+    finally:
+        set_clock(None)
+
+
+async def test_delivery_runs_on_the_injected_clock(
+    database: str, mailbox: Mailbox, controlled_clock: list[dt.datetime]
+) -> None:
+    """No ``now`` passed (as the worker's actor calls it): the runtime clock decides what is
+    due and stamps the attempt, so a controlled clock drives retries without sleeping."""
+    message = await _outbox()
+    mailbox.stop()
+    failed = await deliver(message.id, smtp=smtp(mailbox), policy=POLICY)
+    assert failed.retry_at == T0 + dt.timedelta(seconds=10)
+    mailbox.start()
+
+    controlled_clock[0] = T0 + dt.timedelta(seconds=9)
+    assert (await deliver(message.id, smtp=smtp(mailbox), policy=POLICY)).status == "SKIPPED"
+    controlled_clock[0] = T0 + dt.timedelta(seconds=10)
+    assert (await deliver(message.id, smtp=smtp(mailbox), policy=POLICY)).status == "SENT"
+
+    stored = await EmailMessage.get(id=message.id)
+    assert (stored.sending_since, stored.sent_at) == (controlled_clock[0], controlled_clock[0])
+    assert mailbox.messages[0]["Date"].datetime == controlled_clock[0]
+
+
+async def test_outbox_stale_after_is_configurable(
+    database: str, mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    message = await _outbox()
+    await EmailMessage.filter(id=message.id).update(status="SENDING", sending_since=T0)
+    two_minutes = T0 + dt.timedelta(minutes=2)
+    grace = dt.timedelta(seconds=60)
+    assert outbox_policy().stale_after == dt.timedelta(minutes=10)
+    assert await deliverable_email_ids(two_minutes, grace=grace) == []
+
+    monkeypatch.setenv("RAPPORT_EMAIL_STALE_AFTER_SECONDS", "90")
+    configure_outbox(stale_after=dt.timedelta(seconds=Settings().email_stale_after_seconds))
+    try:
+        assert await deliverable_email_ids(two_minutes, grace=grace) == [message.id]
+        resent = await deliver(message.id, now=two_minutes, smtp=smtp(mailbox))
+        assert resent.status == "SENT"
+    finally:
+        configure_outbox(stale_after=dt.timedelta(minutes=10))
+    with pytest.raises(ValueError, match="positive"):
+        configure_outbox(stale_after=dt.timedelta(0))

@@ -13,14 +13,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import pytest
 import redis
 from dramatiq import Message
+from prometheus_client.parser import text_string_to_metric_families
 
 from domain.persistence.models import DomainEvent, EmailMessage, Timer
+from tests.integration.runtime.conftest import free_port
 from workflows.runtime.actors import QUEUE, declare_actors
 from workflows.runtime.broker import NAMESPACE, build_broker
 from workflows.runtime.email import enqueue_email
+from workflows.runtime.processes import broker_enqueuers
 from workflows.runtime.scheduler import Enqueuers, Scheduler
 from workflows.runtime.timers import fire_timer
 
@@ -117,7 +121,14 @@ async def test_lost_queue_messages_lose_no_timer(database: str, redis_url: str) 
 @pytest.fixture
 def worker_process(database: str, redis_url: str) -> Iterator[subprocess.Popen[str]]:
     """``crm worker`` on the test's database and Redis, once it has booted."""
-    env = {**os.environ, "DATABASE_URL": database, "REDIS_URL": redis_url, "LOG_LEVEL": "info"}
+    metrics_port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database,
+        "REDIS_URL": redis_url,
+        "LOG_LEVEL": "info",
+        "RAPPORT_WORKER_METRICS_PORT": str(metrics_port),
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "worker", "--threads", "2"],
         cwd=ROOT,
@@ -140,6 +151,7 @@ def worker_process(database: str, redis_url: str) -> Iterator[subprocess.Popen[s
     try:
         if not started.wait(timeout=30):
             raise RuntimeError("worker did not start:\n" + "".join(lines))
+        process.metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"  # type: ignore[attr-defined]
         yield process
     finally:
         process.terminate()
@@ -191,6 +203,27 @@ async def test_a_due_timer_is_fired_by_a_real_worker_within_a_second(
         assert 0 <= lateness < 1.0, lateness
     assert not await DomainEvent.filter(dispatched_at__isnull=True).exists()
 
+    # The worker's Prometheus endpoint saw the three firings, all within a second.
+    async with httpx.AsyncClient() as client:
+        page = (await client.get(worker_process.metrics_url)).text  # type: ignore[attr-defined]
+    samples = {
+        (family.name, sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(page)
+        for sample in family.samples
+    }
+    wait = (("purpose", "wait"),)
+    assert (
+        samples[("rapport_timer_lateness_seconds", "rapport_timer_lateness_seconds_count", wait)]
+        == 3
+    )
+    bucket = (("le", "1.0"), ("purpose", "wait"))
+    assert (
+        samples[("rapport_timer_lateness_seconds", "rapport_timer_lateness_seconds_bucket", bucket)]
+        == 3
+    )
+    done = (("actor", "fire_timer"), ("outcome", "done"))
+    assert samples[("rapport_worker_messages", "rapport_worker_messages_total", done)] == 3
+
 
 async def test_scheduler_sweeps_webhook_deliveries_whose_message_was_lost(database: str) -> None:
     from workflows.runtime.webhooks import enqueue_webhook
@@ -207,3 +240,52 @@ async def test_scheduler_sweeps_webhook_deliveries_whose_message_was_lost(databa
     clock.moment = delivery.created_at + dt.timedelta(minutes=5)
     await scheduler.tick()
     assert swept == [delivery.id]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bounded", [True, False], ids=["bounded-queue", "unbounded-queue"])
+async def test_a_backlog_longer_than_the_lease_does_not_stop_the_timers(
+    database: str, redis_url: str, worker_process: subprocess.Popen[str], bounded: bool
+) -> None:
+    """Regression: 50,000 timers due at once on SQLite stopped firing for good after ~20,000.
+
+    The scheduler enqueued every due timer at once; once the queue held more than a lease of
+    work, each message reached the worker after its timer had been claimed again under a new
+    token, and the worker, which required the message's own token, fired nothing, while the
+    scheduler re-claimed and re-enqueued everything every lease. Here a 1 s lease and 4,000
+    timers (several seconds of work for one worker) reproduce it: with the old worker and no
+    bound, 343 of 4,000 fired and then none.
+
+    Two fixes, each tested: the scheduler bounds the queue (``max_queued``), so messages are
+    fresh and every timer fires on its first claim; and with the queue unbounded, a late
+    message still fires its (re-claimed) timer, so every timer fires anyway, exactly once.
+    """
+    lease = dt.timedelta(seconds=1)
+    due_at = dt.datetime.now(dt.UTC)
+    count = 4000
+    await Timer.bulk_create(
+        [Timer(key=f"t{i}", purpose="wait", due_at=due_at) for i in range(count)], batch_size=500
+    )
+    broker = build_broker(redis_url=redis_url)
+    scheduler = Scheduler(
+        enqueue=broker_enqueuers(broker),
+        interval=0.05,
+        lease=lease,
+        max_queued=50 if bounded else 10**9,
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(scheduler.run(stop))
+    fired = 0
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and fired < count:
+            await asyncio.sleep(0.5)
+            fired = await Timer.filter(status="FIRED").count()
+    finally:
+        stop.set()
+        await running
+        broker.close()
+
+    assert fired == count
+    if bounded:
+        assert await Timer.filter(attempts__gt=1).count() == 0
