@@ -14,6 +14,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from domain.errors import PermissionDenied
 from domain.persistence import models as m
 from domain.recording import record, utcnow
 from domain.sla.book import store_policy_set
@@ -51,8 +52,13 @@ def _workflow_key(name: str, text: str) -> str | None:
     return model.key if isinstance(model, Workflow) else None
 
 
-async def deploy_texts(texts: dict[str, str], *, actor: str) -> DeployResult:
-    """Validate ``texts`` (file name -> YAML) and store a version of each workflow in them."""
+async def deploy_texts(
+    texts: dict[str, str], *, actor: str, may_deploy_sla_policies: bool = True
+) -> DeployResult:
+    """Validate ``texts`` (file name -> YAML) and store a version of each workflow in them.
+
+    Raises :class:`PermissionDenied`, deploying nothing, when the files define SLA policies and
+    ``may_deploy_sla_policies`` is false (the promises made to customers are an admin's call)."""
     definitions, problems = validate_texts(texts)
     if problems:
         return DeployResult(problems=problems)
@@ -60,6 +66,8 @@ async def deploy_texts(texts: dict[str, str], *, actor: str) -> DeployResult:
     bundles = {name: text for name, text in texts.items() if keys[name] is None}
     result = DeployResult()
     policy_set = sla_policy_set(texts, definitions)
+    if policy_set is not None and not may_deploy_sla_policies:
+        raise PermissionDenied("deploying SLA policies needs create permission on SlaPolicy")
     async with in_transaction():
         if policy_set is not None:
             result.sla_policies = await store_policy_set(policy_set, bundles, actor=actor)
