@@ -114,7 +114,8 @@ def render_permissions() -> str:
         lines.append(f"| {resource} | {cells} |")
     lines += ["", "## Masked fields", ""]
     lines.append(
-        "A masked field reads as null (an empty list or object for list and JSON fields); "
+        "A masked field reads as null (an empty list or object for list and JSON fields, `***` "
+        "for a non-null text field such as `TicketComment.body`); "
         "filtering or ordering on "
         "the matching filter fields is refused with `PERMISSION_DENIED` (it would reveal the "
         "values), and `search` matches only names and domains."
