@@ -294,3 +294,16 @@ async def test_only_admins_deploy_sla_policies(api: httpx.AsyncClient, desk: Des
     ]
     result = (await _data(api, token, DEPLOY, input={"files": plain}))["deployWorkflow"]
     assert result["__typename"] == "DeployWorkflowSuccess", result
+
+
+async def test_filters_across_the_ticket_relation_cannot_probe_other_teams_tickets(
+    api: httpx.AsyncClient, desk: Desk
+) -> None:
+    g = desk.graph
+    query = """{ customers(filter: {tickets: {some: {status: {eq: NEW}}}}) {
+      totalCount edges { node { id } } } }"""
+    # ticket_cross (NEW) hangs off person_a, whom the desk sees, but it is team B's
+    support = await _data(api, desk.token("support_a"), query)
+    assert _edge_ids(support["customers"]) == {g.customers["org_b"]}
+    analyst = await _data(api, desk.token("analyst"), query)
+    assert _edge_ids(analyst["customers"]) == {g.customers["person_a"], g.customers["org_b"]}
