@@ -307,3 +307,28 @@ async def test_filters_across_the_ticket_relation_cannot_probe_other_teams_ticke
     assert _edge_ids(support["customers"]) == {g.customers["org_b"]}
     analyst = await _data(api, desk.token("analyst"), query)
     assert _edge_ids(analyst["customers"]) == {g.customers["person_a"], g.customers["org_b"]}
+
+
+async def test_workflow_runs_about_tickets_follow_ticket_scope(
+    api: httpx.AsyncClient, desk: Desk
+) -> None:
+    import datetime as dt
+
+    workflow = await m.Workflow.create(key="escalate", name="Escalate", subject="ticket")
+    version = await m.WorkflowVersion.create(
+        workflow=workflow, number=1, content_hash="0" * 64, source="", definition={}
+    )
+    runs = {}
+    for key in desk.tickets:
+        run = await m.WorkflowRun.create(
+            workflow=workflow,
+            version=version,
+            subject_type="ticket",
+            subject_id=desk.tickets[key],
+            started_at=dt.datetime.now(dt.UTC),
+        )
+        runs[key] = run.id
+    query = "{ workflowRuns(first: 50) { totalCount edges { node { id } } } }"
+    for who in ("sales_a", "sales_b", "analyst"):
+        connection = (await _data(api, desk.token(who), query))["workflowRuns"]
+        assert _edge_ids(connection) == {runs[k] for k in EXPECTED[who]}, who
