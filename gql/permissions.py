@@ -75,6 +75,11 @@ QUERY_PERMISSIONS: Mapping[str, tuple[Requirement, ...]] = {
     "workflowRuns": _read("WorkflowRun"),
     # Member counts only, no customer: whoever reads the workflows that use segments.
     "segments": _read("Workflow"),
+    "tickets": _read("Ticket"),
+    # Aggregates over tickets (and their SLA clocks), limited to the tickets in scope.
+    "resolutionTime": _read("Ticket"),
+    "slaCompliance": _read("Ticket"),
+    "slaPolicySet": _read("SlaPolicy"),
     "me": (),
     "apiKeys": _read("ApiKey"),
     "auditEntries": _read("AuditEntry"),
@@ -116,6 +121,7 @@ MUTATION_PERMISSIONS: Mapping[str, tuple[Requirement, ...]] = {
     "createUser": (("create", "User"),),
     "createTeam": (("create", "Team"),),
     "addTeamMember": (("update", "Team"),),
+    # Files defining sla_policies also need ("create", "SlaPolicy"): checked on what is deployed.
     "deployWorkflow": (("create", "Workflow"), ("update", "Workflow")),
     "pauseWorkflow": (("update", "Workflow"),),
     "resumeWorkflow": (("update", "Workflow"),),
@@ -123,6 +129,20 @@ MUTATION_PERMISSIONS: Mapping[str, tuple[Requirement, ...]] = {
     "cancelWorkflowRun": (("update", "WorkflowRun"),),
     "retryWorkflowRun": (("update", "WorkflowRun"),),
     "migrateWorkflowRuns": (("update", "Workflow"), ("update", "WorkflowRun")),
+    "createTicket": (("create", "Ticket"),),
+    # A public reply or a status change with it; an internal note changes nothing on the ticket.
+    "replyToTicket": (("create", "TicketComment"), ("update", "Ticket")),
+    "addInternalNote": (("create", "TicketComment"),),
+    # May reopen the ticket or open a linked follow-up.
+    "addCustomerMessage": (
+        ("create", "TicketComment"),
+        ("update", "Ticket"),
+        ("create", "Ticket"),
+    ),
+    "changeTicketStatus": (("update", "Ticket"),),
+    "changeTicketPriority": (("update", "Ticket"),),
+    "assignTicket": (("update", "Ticket"),),
+    "setTicketTags": (("update", "Ticket"),),
     # Erasure rewrites the audit trail, handover changes users: administrators only.
     "eraseCustomer": (("delete", "Customer"), ("update", "AuditEntry")),
     "deactivateUser": (("update", "User"),),

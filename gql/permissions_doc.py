@@ -34,24 +34,29 @@ and the code differ. Three layers decide what a request may do:
 """
 
 
-def _support_customers() -> str:
-    via = CUSTOMERS_VIA.get("SUPPORT", ())
-    if not via:
-        return "none yet: there are no tickets on this branch"
-    return "through " + ", ".join(entity for entity, _ in via)
+def _customers_via(role: str) -> str:
+    via = CUSTOMERS_VIA.get(role, ())
+    return ", ".join(entity for entity, _ in via) or "nothing"
 
 
 def _scope_section() -> list[str]:
     rows = {
         "ADMIN": "every record",
         "MANAGER": "customers and deals owned by, and tasks assigned to, themselves or a member "
-        "of a team they belong to or lead; those customers' interactions; relationships whose "
-        "both ends they see; workflow runs whose subject (customer or deal) they see",
-        "SALES": "the same rule over the teams they belong to (what they or their team own)",
-        "SUPPORT": "tasks assigned within their teams; the customers of their teams' tickets "
-        f"({_support_customers()}) and those customers' interactions",
+        "of a team they belong to or lead; tickets of those teams or assigned to a member, and "
+        f"their customers (through {_customers_via('MANAGER')}); those customers' interactions; "
+        "relationships whose both ends they see; workflow runs whose subject (customer, deal or "
+        "ticket) they see; every comment of the tickets they see, internal notes included",
+        "SALES": "the same rule over the teams they belong to (what they or their team own); "
+        "the tickets of the customers they see, with their public comments only (no internal "
+        "notes)",
+        "SUPPORT": "tasks assigned within their teams; tickets of their teams, assigned to a "
+        "member of their teams, or unrouted (no team and no assignee: the triage queue), with "
+        "all their comments; the customers of those tickets "
+        f"(through {_customers_via('SUPPORT')}) and those customers' interactions",
         "MARKETING": "every record of the types it may read (segments span the whole base)",
-        "ANALYST": "every record of the types it may read, contact data masked (above)",
+        "ANALYST": "every record of the types it may read, contact data and comment bodies "
+        "masked (above); `resolutionTime` and `slaCompliance` over every ticket",
         "API key": "every record of the types its scopes allow",
     }
     lines = ["## Record scope", "", "| principal | sees |", "|---|---|"]
@@ -63,7 +68,10 @@ def _scope_section() -> list[str]:
         "A type a principal may not read is empty for it everywhere (SUPPORT's",
         "`customer.opportunities`, say). Workflow actions run as the workflow's system actor",
         "(`workflow:run:<id>:step:<step>`), unscoped. Users, teams and pipelines are not",
-        "record-scoped.",
+        "record-scoped. `resolutionTime` and `slaCompliance` count only the tickets (and their",
+        "SLA clocks) the reader sees. Deploying files that define `sla_policies` with",
+        "`deployWorkflow` also needs create on SlaPolicy (ADMIN only): what the desk promises",
+        "customers is not a workflow author's call.",
         "",
     ]
     return lines
@@ -106,7 +114,8 @@ def render_permissions() -> str:
         lines.append(f"| {resource} | {cells} |")
     lines += ["", "## Masked fields", ""]
     lines.append(
-        "A masked field reads as null (an empty list or object for list and JSON fields); "
+        "A masked field reads as null (an empty list or object for list and JSON fields, `***` "
+        "for a non-null text field such as `TicketComment.body`); "
         "filtering or ordering on "
         "the matching filter fields is refused with `PERMISSION_DENIED` (it would reveal the "
         "values), and `search` matches only names and domains."

@@ -97,6 +97,7 @@ class SlaAnalyticsQuery:
     )
     async def sla_compliance(
         self,
+        info: Info,
         from_: Annotated[dt.datetime | None, strawberry.argument(name="from")] = None,
         to: dt.datetime | None = None,
         group_by: list[SlaComplianceGroupBy] | None = None,
@@ -107,6 +108,7 @@ class SlaAnalyticsQuery:
             end=to,
             group_by=[g.value for g in group_by or []],
             metric=metric.value if metric else None,
+            scope=info.context.scope,
         )
         return SlaComplianceStats(
             total=_aggregate(total, grouped=False),

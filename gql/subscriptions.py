@@ -47,6 +47,7 @@ class ChangedRecordType(Enum):
     USER = "User"
     TEAM = "Team"
     PIPELINE = "Pipeline"
+    TICKET = "Ticket"
 
 
 _CUSTOMER_TYPES = {"PERSON": "Person", "ORGANIZATION": "Organization"}
@@ -88,7 +89,8 @@ class CustomerChangedEvent:
 
 @strawberry.type(
     description="A customer's timeline gained or changed an item: refetch "
-    "customer.timeline. record is what changed (an interaction, task, deal or the customer)."
+    "customer.timeline. record is what changed (an interaction, task, deal, ticket or the "
+    "customer)."
 )
 class TimelineUpdatedEvent:
     event_id: strawberry.ID
@@ -191,7 +193,7 @@ class Subscription:
 
     @strawberry.subscription(
         description="Anything that changes the customer's timeline: its interactions, tasks, "
-        "deals and audited changes."
+        "deals, tickets and audited changes."
     )
     async def timeline_updated(
         self, info: Info, customer_id: strawberry.ID

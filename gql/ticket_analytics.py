@@ -83,12 +83,16 @@ class TicketAnalyticsQuery:
     )
     async def resolution_time(
         self,
+        info: Info,
         from_: Annotated[dt.datetime | None, strawberry.argument(name="from")] = None,
         to: dt.datetime | None = None,
         group_by: list[ResolutionTimeGroupBy] | None = None,
     ) -> ResolutionTimeStats:
         total, groups = await resolution_times(
-            start=from_, end=to, group_by=[g.value for g in group_by or []]
+            start=from_,
+            end=to,
+            group_by=[g.value for g in group_by or []],
+            scope=info.context.scope,
         )
         return ResolutionTimeStats(
             total=_aggregate(total, grouped=False),

@@ -23,7 +23,9 @@ _LETTER: dict[str, Operation] = {"R": "read", "C": "create", "U": "update", "D":
 ROLES = ("ADMIN", "MANAGER", "SALES", "SUPPORT", "MARKETING", "ANALYST")
 
 #: The types permissions are granted on. Person and Organization are "Customer"; stages go with
-#: their pipeline; stage changes with their opportunity.
+#: their pipeline; stage changes with their opportunity; a ticket's SLA clocks with the ticket.
+#: "SlaPolicy" is the deployed SLA policy set (deployed by ``deployWorkflow`` files that define
+#: ``sla_policies``).
 RESOURCES = (
     "Customer",
     "Relationship",
@@ -38,6 +40,9 @@ RESOURCES = (
     "WorkflowRun",
     "AuditEntry",
     "ApiKey",
+    "Ticket",
+    "TicketComment",
+    "SlaPolicy",
 )
 
 #: Role -> resource -> the letters of the operations granted (C, R, U, D). Absent means none.
@@ -55,6 +60,10 @@ MATRIX: Mapping[str, Mapping[str, str]] = {
         "Team": "R",
         "Workflow": "R",
         "WorkflowRun": "CRU",
+        # Managers supervise their teams' desk: reassign, reprioritise, add notes.
+        "Ticket": "RU",
+        "TicketComment": "CR",
+        "SlaPolicy": "R",
     },
     "SALES": {
         "Customer": "CRU",
@@ -68,6 +77,9 @@ MATRIX: Mapping[str, Mapping[str, str]] = {
         "Team": "R",
         "Workflow": "R",
         "WorkflowRun": "R",
+        # A salesperson opens tickets for their customers and follows them; the desk works them.
+        "Ticket": "CR",
+        "TicketComment": "R",
     },
     "SUPPORT": {
         "Customer": "RU",
@@ -77,6 +89,9 @@ MATRIX: Mapping[str, Mapping[str, str]] = {
         "Task": "CRU",
         "User": "R",
         "Team": "R",
+        "Ticket": "CRU",
+        "TicketComment": "CRU",
+        "SlaPolicy": "R",
     },
     "MARKETING": {
         "Customer": "CRU",
@@ -102,6 +117,9 @@ MATRIX: Mapping[str, Mapping[str, str]] = {
         "Team": "R",
         "Workflow": "R",
         "WorkflowRun": "R",
+        "Ticket": "R",
+        "TicketComment": "R",
+        "SlaPolicy": "R",
     },
 }
 
@@ -128,6 +146,8 @@ MASKS: Mapping[str, Mapping[str, Mask]] = {
         "Person": _CUSTOMER_CONTACT,
         "Organization": _CUSTOMER_CONTACT,
         "Interaction": Mask(fields=("body",)),
+        # What customers wrote and what staff answered: aggregates need neither.
+        "TicketComment": Mask(fields=("body",)),
         # A customer's audited changes carry the old and new e-mails, phones and addresses.
         "CustomerChange": Mask(fields=("changes",)),
     },

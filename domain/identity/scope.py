@@ -28,9 +28,17 @@ UNSCOPED_ROLES = frozenset({"ADMIN", "MARKETING", "ANALYST"})
 TEAM_ROLES = frozenset({"SALES", "MANAGER"})
 
 #: Role -> (entity, customer column) pairs: a customer is visible to the role when a visible
-#: record of that entity points at it. SUPPORT will see the customers of its teams' tickets once
-#: tickets exist (one pair here); until then SUPPORT sees no customers.
-CUSTOMERS_VIA: Mapping[str, tuple[tuple[str, str], ...]] = {"SUPPORT": ()}
+#: record of that entity points at it (for TEAM_ROLES, in addition to the customers their teams
+#: own). SUPPORT sees the customers of the tickets it works; a manager also those of their teams'
+#: tickets, so a support lead's queue shows who wrote in.
+CUSTOMERS_VIA: Mapping[str, tuple[tuple[str, str], ...]] = {
+    "SUPPORT": (("Ticket", "customer_id"),),
+    "MANAGER": (("Ticket", "customer_id"),),
+}
+
+#: Roles that read a ticket's internal notes (the staff working tickets); others that may read
+#: ticket comments see only the public conversation.
+NOTE_READERS = frozenset({"ADMIN", "MANAGER", "SUPPORT"})
 
 #: The permission resource each queried entity belongs to.
 RESOURCE_OF: Mapping[str, str] = {
@@ -49,6 +57,8 @@ RESOURCE_OF: Mapping[str, str] = {
     "Workflow": "Workflow",
     "WorkflowVersion": "Workflow",
     "WorkflowRun": "WorkflowRun",
+    "Ticket": "Ticket",
+    "TicketComment": "TicketComment",
 }
 
 
@@ -76,12 +86,15 @@ def _owned_by_team(column: str) -> Rule:
 
 
 def _customer_rule(principal: Principal) -> str | None:
+    parts = []
     if principal.role in TEAM_ROLES:
-        return _owned_by_team("owner_id")(principal)
+        owned = _owned_by_team("owner_id")(principal)
+        if owned is None:
+            return None
+        parts.append(owned)
     via = CUSTOMERS_VIA.get(principal.role or "")
     if via is None:
-        return None
-    parts = []
+        return parts[0] if parts else None
     for entity, column in via:
         table = ENTITIES[entity].table
         condition = RULES[entity](principal) or "1=1"
@@ -103,6 +116,34 @@ def _via_customer(column: str) -> Rule:
     return rule
 
 
+def _ticket_rule(principal: Principal) -> str | None:
+    """SUPPORT and MANAGER: their teams' tickets, those assigned to a member of their teams, and
+    (SUPPORT) the unrouted ones, no team and no assignee, which the desk triages. SALES: the
+    tickets of the customers they see."""
+    if principal.role in UNSCOPED_ROLES:
+        return None
+    if principal.role == "SALES":
+        return _via_customer("customer_id")(principal)
+    teams = _ints(principal.team_ids)
+    mine = f"{{a}}.team_id IN ({teams}) OR {{a}}.assignee_id IN ({team_user_ids_sql(principal)})"
+    if principal.role == "SUPPORT":
+        mine += " OR ({a}.team_id IS NULL AND {a}.assignee_id IS NULL)"
+    return f"({mine})"
+
+
+def _ticket_comment_rule(principal: Principal) -> str | None:
+    """Visible with its ticket; internal notes only to the staff working tickets."""
+    ticket = RULES["Ticket"](principal)
+    parts = []
+    if ticket is not None:
+        parts.append(
+            f"{{a}}.ticket_id IN (SELECT t.id FROM tickets t WHERE {ticket.format(a='t')})"
+        )
+    if principal.role not in NOTE_READERS:
+        parts.append("{a}.public = TRUE")
+    return " AND ".join(parts) if parts else None
+
+
 def _relationship_rule(principal: Principal) -> str | None:
     ends = [_via_customer(c)(principal) for c in ("from_customer_id", "to_customer_id")]
     present = [e for e in ends if e is not None]
@@ -117,11 +158,12 @@ def _stage_change_rule(principal: Principal) -> str | None:
 
 
 def _workflow_run_rule(principal: Principal) -> str | None:
-    """Visible when its subject (a customer or a deal) is."""
+    """Visible when its subject (a customer, a deal or a ticket) is."""
     parts = []
     for subject, table, entity in (
         ("customer", "customers", "Customer"),
         ("opportunity", "opportunities", "Opportunity"),
+        ("ticket", "tickets", "Ticket"),
     ):
         condition = RULES[entity](principal)
         if condition is None:
@@ -144,6 +186,8 @@ RULES: dict[str, Rule] = {
     "Relationship": _relationship_rule,
     "StageChange": _stage_change_rule,
     "WorkflowRun": _workflow_run_rule,
+    "Ticket": _ticket_rule,
+    "TicketComment": _ticket_comment_rule,
 }
 
 

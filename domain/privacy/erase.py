@@ -8,6 +8,9 @@ Erased (irreversibly, in one transaction):
   consent is withdrawn, so nothing is ever sent to them again;
 - the free text of their interactions (subject and body) and tasks (notes), relationship notes,
   and any task title, deal name or lost reason that mentions them;
+- the subjects of their tickets (usually the subject line of their own e-mail), the bodies of
+  the ticket comments they wrote, and staff replies and notes on their tickets that mention
+  them; the tickets themselves, their statuses, times and SLA clocks stay;
 - their e-mails in the outbox (recipient, subject, bodies); unsent ones are CANCELLED, as are
   unsent webhook calls of their runs (bodies redacted);
 - their workflow runs end (EXITED, reason ``erased``), pending timers cancelled, the event a run
@@ -41,6 +44,8 @@ from domain.persistence.models import (
     Opportunity,
     Relationship,
     Task,
+    Ticket,
+    TicketComment,
     Timer,
     WebhookDelivery,
     WorkflowRun,
@@ -63,6 +68,10 @@ ERASED_COLUMNS: dict[str, tuple[str, ...]] = {
     "Task": ("notes",),
     "Relationship": ("notes",),
     "EmailMessage": ("to_address", "subject", "text", "html"),
+    "Ticket": ("subject",),
+    # Staff comments are erased where they mention the customer; the audit of a comment the
+    # customer wrote carries its body.
+    "TicketComment": ("body",),
 }
 
 
@@ -220,6 +229,27 @@ async def _erase_webhooks(run_ids: list[int], who: Identifiers) -> tuple[list[in
     return [d.id for d in deliveries], cancelled
 
 
+async def _erase_tickets(
+    customer_ids: list[int], who: Identifiers, actor: str, now: dt.datetime
+) -> tuple[list[int], list[int]]:
+    """Their tickets' subjects, the comments they wrote, and the staff comments on their
+    tickets that mention them. Returns (ticket ids, ids of the comments changed)."""
+    tickets = await _ids(Ticket.filter(customer_id__in=customer_ids))
+    await Ticket.filter(id__in=tickets).update(
+        subject=ERASED_TITLE,
+        subject_fold=fold_required(ERASED_TITLE),
+        updated_by=actor,
+        updated_at=now,
+    )
+    theirs = await _ids(TicketComment.filter(author_customer_id__in=customer_ids))
+    await TicketComment.filter(id__in=theirs).update(body=ERASED, updated_by=actor, updated_at=now)
+    staff = await _ids(
+        TicketComment.filter(ticket_id__in=tickets or [0], author_customer_id__isnull=True)
+    )
+    mentioning = await _rewrite_mentions(TicketComment, staff, ("body",), who, ERASED)
+    return tickets, sorted([*theirs, *mentioning])
+
+
 async def erase_customer(customer_id: int, *, actor: str) -> Erasure:
     """Erase what identifies customer ``customer_id`` (deleted or not; a merged one is followed
     to the customer it was merged into). Irreversible; audited without the erased values."""
@@ -256,8 +286,11 @@ async def erase_customer(customer_id: int, *, actor: str) -> Erasure:
             Relationship.filter(Q(from_customer_id__in=ids) | Q(to_customer_id__in=ids))
         )
         await Relationship.filter(id__in=relationships).update(notes=None)
-        runs = await WorkflowRun.filter(subject_type="customer", subject_id__in=ids) + (
-            await WorkflowRun.filter(subject_type="opportunity", subject_id__in=deals)
+        tickets, comments = await _erase_tickets(ids, who, actor, now)
+        runs = (
+            await WorkflowRun.filter(subject_type="customer", subject_id__in=ids)
+            + await WorkflowRun.filter(subject_type="opportunity", subject_id__in=deals)
+            + await WorkflowRun.filter(subject_type="ticket", subject_id__in=tickets)
         )
         counts["endedRuns"] = await _end_runs(runs, who, actor, now)
         emails, counts["cancelledEmails"] = await _erase_emails(
@@ -270,6 +303,8 @@ async def erase_customer(customer_id: int, *, actor: str) -> Erasure:
             "Task": tasks,
             "Opportunity": deals,
             "Relationship": relationships,
+            "Ticket": tickets,
+            "TicketComment": comments,
             "EmailMessage": emails,
             "WebhookDelivery": webhooks,
             "WorkflowRun": [r.id for r in runs],

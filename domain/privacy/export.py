@@ -1,7 +1,9 @@
 """Everything the CRM holds about one customer, as JSON (a data subject's access request).
 
 The export is the customer's row (consent, e-mails and phones included) and one section per
-kind of related record in :data:`SECTIONS`; tickets plug in with one more entry. Rows are
+kind of related record in :data:`SECTIONS` (tickets with their whole conversation: what the
+customer wrote, the replies and the internal notes about them, which are personal data about
+them too). Rows are
 exported column by column under their storage names, minus the derived search columns
 (``*_fold``, ``search_text``), which only repeat other values. Exporting is itself audited.
 """
@@ -26,6 +28,8 @@ from domain.persistence.models import (
     Relationship,
     StageChange,
     Task,
+    Ticket,
+    TicketComment,
     WorkflowRun,
     WorkflowRunStep,
 )
@@ -88,10 +92,21 @@ async def _opportunities(subject: Subject) -> list[dict[str, Any]]:
     return deals
 
 
+async def _tickets(subject: Subject) -> list[dict[str, Any]]:
+    tickets = await _rows(subject, "Ticket", Ticket.filter(customer_id__in=subject.customer_ids))
+    # A customer writes on their own tickets only (domain.tickets.conversation).
+    comments = await TicketComment.filter(ticket_id__in=subject.ids["Ticket"] or [0]).order_by("id")
+    subject.ids["TicketComment"] = [c.id for c in comments]
+    for ticket in tickets:
+        ticket["comments"] = [plain(c) for c in comments if c.ticket_id == ticket["id"]]
+    return tickets
+
+
 async def _workflow_runs(subject: Subject) -> list[dict[str, Any]]:
     query = WorkflowRun.filter(
         Q(subject_type="customer", subject_id__in=subject.customer_ids)
         | Q(subject_type="opportunity", subject_id__in=subject.ids.get("Opportunity") or [0])
+        | Q(subject_type="ticket", subject_id__in=subject.ids.get("Ticket") or [0])
     )
     runs = await _rows(subject, "WorkflowRun", query)
     steps = await WorkflowRunStep.filter(run_id__in=subject.ids["WorkflowRun"]).order_by("id")
@@ -121,6 +136,7 @@ SECTIONS: dict[str, Section] = {
     "interactions": _interactions,
     "tasks": _tasks,
     "opportunities": _opportunities,
+    "tickets": _tickets,
     "workflowRuns": _workflow_runs,
     "emails": _emails,
     "auditEntries": _audit_entries,

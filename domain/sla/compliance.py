@@ -17,8 +17,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from tortoise.expressions import RawSQL
+
 from domain.errors import ValidationFailed
 from domain.persistence.models import SlaMetric
+from domain.persistence.querying.scope import Scope
 from domain.sla.policies import METRICS
 from domain.tickets.statistics import summarize
 
@@ -81,8 +84,10 @@ async def sla_compliance(
     end: dt.datetime | None = None,
     group_by: list[str] | None = None,
     metric: str | None = None,
+    scope: Scope,
 ) -> tuple[ComplianceGroup, list[ComplianceGroup]]:
-    """The overall figures and one per group (ordered by key, nulls first); one statement."""
+    """The overall figures and one per group (ordered by key, nulls first); one statement.
+    Only the clocks of the tickets ``scope`` shows count."""
     for value, field in ((start, "from"), (end, "to")):
         if value is not None and value.tzinfo is None:
             raise ValidationFailed(field, "a time zone is required", "NAIVE_DATETIME")
@@ -95,6 +100,14 @@ async def sla_compliance(
     if unknown:
         raise ValidationFailed("groupBy", f"cannot group by {unknown[0]!r}", "INVALID")
     query = SlaMetric.filter(ticket__deleted_at=None)
+    in_scope = scope.condition("Ticket", "st")
+    if in_scope is not None:
+        visible = (
+            f"{SlaMetric._meta.db_table}.ticket_id IN "
+            f"(SELECT st.id FROM tickets st WHERE {in_scope})"
+        )
+        query = query.annotate(_in_scope=RawSQL(f"CASE WHEN {visible} THEN 1 ELSE 0 END"))
+        query = query.filter(_in_scope=1)
     if start is not None:
         query = query.filter(started_at__gte=start)
     if end is not None:

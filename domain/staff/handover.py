@@ -1,8 +1,8 @@
 """Handing over a departing staff member's work, then deactivating them, in one transaction.
 
 What follows its owner is listed in :data:`REASSIGNMENTS`, one :class:`Reassignment` per kind
-of record (customers, open deals, open tasks; tickets plug in with one more entry). Closed
-deals and finished tasks keep their historical owner: who won a deal is history, not work.
+of record (customers, open deals, open tasks, unsolved tickets). Closed deals, finished tasks
+and solved tickets keep their historical owner: who won a deal is history, not work.
 
 Workflow runs name their recipients symbolically (``owner``, ``team_lead``...) and resolve them
 from the subject each time they act (``workflows.runtime.subjects.load_subject``), so a run
@@ -31,10 +31,12 @@ from domain.persistence.models import (
     Opportunity,
     Task,
     Team,
+    Ticket,
     User,
     WorkflowRun,
 )
 from domain.recording import Record, record, record_many, utcnow
+from domain.tickets.rules import OPEN_STATUSES
 
 ROUND_ROBIN_IN_TEAM = "ROUND_ROBIN_IN_TEAM"
 STRATEGIES = (ROUND_ROBIN_IN_TEAM,)
@@ -77,6 +79,15 @@ REASSIGNMENTS: tuple[Reassignment, ...] = (
         "task.updated",
         open={"status": "OPEN", "deleted_at": None},
         follows="customer_id",
+    ),
+    # A ticket stays with its team and goes to a teammate, not to the customer's (sales) owner;
+    # solved ones keep who solved them (the resolution-time report groups by agent).
+    Reassignment(
+        "Ticket",
+        Ticket,
+        "assignee_id",
+        "ticket.updated",
+        open={"status__in": list(OPEN_STATUSES), "deleted_at": None},
     ),
 )
 

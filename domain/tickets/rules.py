@@ -7,6 +7,8 @@ import datetime as dt
 from domain.errors import Conflict, ValidationFailed
 
 STATUSES = ("NEW", "OPEN", "PENDING", "ON_HOLD", "SOLVED", "CLOSED")
+#: Statuses of a ticket still being worked (someone has to answer it).
+OPEN_STATUSES = ("NEW", "OPEN", "PENDING", "ON_HOLD")
 PRIORITIES = ("LOW", "NORMAL", "HIGH", "URGENT")
 CHANNELS = ("EMAIL", "PHONE", "CHAT", "WEB", "SMS", "SOCIAL", "API")
 

@@ -17,8 +17,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from tortoise.expressions import RawSQL
+
 from domain.errors import ValidationFailed
 from domain.persistence.models import Ticket
+from domain.persistence.querying.scope import Scope
 
 #: groupBy name -> the ticket column it groups on.
 GROUP_COLUMNS = {"priority": "priority", "team": "team_id", "agent": "assignee_id"}
@@ -62,8 +65,10 @@ async def resolution_times(
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
     group_by: list[str] | None = None,
+    scope: Scope,
 ) -> tuple[ResolutionGroup, list[ResolutionGroup]]:
-    """The overall figures and one per group (groups ordered by their key, nulls first)."""
+    """The overall figures and one per group (groups ordered by their key, nulls first), over
+    the tickets ``scope`` shows."""
     _aware(start, "from")
     _aware(end, "to")
     if start is not None and end is not None and end <= start:
@@ -73,6 +78,10 @@ async def resolution_times(
     if unknown:
         raise ValidationFailed("groupBy", f"cannot group by {unknown[0]!r}", "INVALID")
     query = Ticket.filter(deleted_at=None, solved_at__isnull=False)
+    in_scope = scope.condition("Ticket", Ticket._meta.db_table)
+    if in_scope is not None:
+        query = query.annotate(_in_scope=RawSQL(f"CASE WHEN {in_scope} THEN 1 ELSE 0 END"))
+        query = query.filter(_in_scope=1)
     if start is not None:
         query = query.filter(solved_at__gte=start)
     if end is not None:

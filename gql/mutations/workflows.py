@@ -10,6 +10,7 @@ import strawberry
 from tortoise.expressions import RawSQL
 
 from domain.errors import ValidationFailed
+from domain.identity.permissions import allows
 from domain.persistence import models as m
 from gql.context import Context
 from gql.ids import decode_id, decode_pk
@@ -271,7 +272,11 @@ class WorkflowMutations:
                 texts[item.name] = item.content
             if not texts:
                 raise ValidationFailed("files", "no files given", "REQUIRED")
-            result = await deploy_texts(texts, actor=info.context.actor)
+            result = await deploy_texts(
+                texts,
+                actor=info.context.actor,
+                may_deploy_sla_policies=allows(info.context.principal, "create", "SlaPolicy"),
+            )
             if result.problems:
                 return WorkflowValidationError(
                     message=f"{len(result.problems)} problem(s); nothing deployed",

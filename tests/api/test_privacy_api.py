@@ -121,6 +121,7 @@ async def test_deactivate_user_round_robin(api: httpx.AsyncClient) -> None:
         "Customer": 9,
         "Opportunity": 0,
         "Task": 0,
+        "Ticket": 0,
     }
     assert result["redirectedEmails"] == 0
     owners = await m.Customer.all().values_list("owner_id", flat=True)

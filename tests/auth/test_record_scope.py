@@ -74,7 +74,7 @@ EXPECTED_LISTS: dict[str, dict[str, Any]] = {
         "interactions": ("interactions", "call_b"),
     },
     "support_a": {
-        "customers": ("customers",),  # no tickets on this branch: no customers yet
+        "customers": ("customers",),  # no tickets in this graph: no customers (test_ticket_scope)
         "opportunities": DENIED,
         "tasks": ("tasks", "task_a", "task_support"),
         "interactions": ("interactions",),

@@ -40,3 +40,44 @@ async def test_scoped_reference_query_costs_a_constant_number_of_statements(
         assert body["data"]["customers"]["totalCount"] == 15
     assert counts[10] == counts[100], counts
     assert counts[10] <= 7 + AUTHENTICATION_STATEMENTS, counts
+
+
+async def test_scoped_ticket_queue_costs_a_constant_number_of_statements(
+    api: httpx.AsyncClient,
+) -> None:
+    """A support agent's queue (tickets, their customers, comments; customers' tickets): the
+    ticket and comment scope are conditions, not statements."""
+    from domain.tickets.conversation import add_internal_note
+    from domain.tickets.lifecycle import create_ticket
+    from tests.api.test_query_cost import TICKETS
+
+    graph = await build_graph(people=14, interactions_per_person=1)
+    agent = graph.users[0]
+    await m.User.filter(id=agent).update(
+        role="SUPPORT", password_hash=hash_password("cost-password-1")
+    )
+    outsider = await m.User.create(name="Ngoài", name_fold="ngoai", email="x@rapport.vn")
+    for n, person in enumerate(graph.people):
+        for k in range(3):
+            ticket = await create_ticket(
+                subject=f"Ticket {n}-{k}",
+                customer_id=person,
+                body="Xin chào",
+                # every third ticket belongs to someone outside the agent's teams
+                assignee_id=outsider.id if k == 2 else graph.users[k],
+                actor="t",
+            )
+            await add_internal_note(ticket.id, body="note", author_id=agent, actor="t")
+    user = await m.User.get(id=agent)
+    token = (await login(api, user.email, "cost-password-1"))["accessToken"]
+    counts = {}
+    for first in (10, 100):
+        with StatementLog() as log:
+            response = await post(api, TICKETS, {"first": first}, token=token)
+        body = response.json()
+        assert not body.get("errors"), body
+        counts[first] = log.count
+        assert body["data"]["tickets"]["totalCount"] == 28
+        assert len(body["data"]["tickets"]["edges"]) == min(first, 28)
+    assert counts[10] == counts[100], counts
+    assert counts[10] <= 8 + AUTHENTICATION_STATEMENTS, counts

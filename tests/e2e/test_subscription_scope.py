@@ -80,6 +80,12 @@ async def _user(email: str) -> dict[str, Any]:
     return {"id": user.id}
 
 
+async def _team(name: str) -> dict[str, Any]:
+    from domain.persistence.models import Team
+
+    return {"id": (await Team.get(name=name)).id}
+
+
 def _headers(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -97,6 +103,8 @@ UPDATE_PERSON = """mutation($input: UpdatePersonInput!) { updatePerson(input: $i
   __typename ... on PersonSuccess { person { id } } } }"""
 CREATE_TASK = """mutation($input: TaskFields!) { createTask(input: $input) {
   __typename ... on TaskSuccess { task { id } } } }"""
+CREATE_TICKET = """mutation($input: CreateTicketInput!) { createTicket(input: $input) {
+  __typename ... on TicketSuccess { ticket { id } } } }"""
 LOG_CALL = """mutation($input: LogInteractionInput!) { logInteraction(input: $input) {
   __typename ... on InteractionSuccess { interaction { id } } } }"""
 
@@ -142,10 +150,28 @@ async def test_each_role_receives_exactly_what_it_may_read(
         task = await _mutate(
             admin, CREATE_TASK, {"input": {"title": "Gọi lại", "customerId": ours}}
         )
+        # South's customer, north's desk: the support agent and the manager see it through the
+        # team, south through the customer, north not at all. The desk sees the customer from
+        # then on (its next change), not its earlier history.
+        north_team = (await _team("North"))["id"]
+        ticket = await _mutate(
+            admin,
+            CREATE_TICKET,
+            {
+                "input": {
+                    "subject": "Máy hỏng",
+                    "customerId": theirs,
+                    "teamId": encode_id("Team", north_team),
+                }
+            },
+        )
+        await _mutate(
+            admin, UPDATE_PERSON, {"input": {"id": theirs, "patch": {"jobTitle": "Kế toán"}}}
+        )
         call = await _mutate(
             admin, LOG_CALL, {"input": {"customerId": theirs, "kind": "CALL", "subject": "Chào"}}
         )
-        changed = {ours, theirs, task, call}
+        changed = {ours, theirs, task, call, ticket}
         await sockets["admin"].wait_for(lambda e: e["recordChanged"]["record"]["id"] == call)
         # The admin has the last change: every socket's queue holds all of them; each needs
         # only its re-reads to finish.
@@ -167,8 +193,12 @@ async def test_each_role_receives_exactly_what_it_may_read(
     # The scope is not trivial: teams see their own customers, an admin everything.
     assert received["admin"] == changed
     assert received["north"] & {ours, theirs} == {ours}
-    assert received["manager"] & {ours, theirs} == {ours}
+    # the manager: its team's customer, and south's customer once north's desk has its ticket
+    assert received["manager"] & {ours, theirs} == {ours, theirs}
     assert received["south"] & {ours, theirs} == {theirs}
+    assert ticket in received["support"] & received["manager"] & received["south"]
+    assert ticket not in received["north"] | received["marketing"]
+    assert theirs in received["support"]  # the customer of a ticket it works
 
 
 async def _listening(sockets: dict[str, Subscriber], redis_url: str, customer: int) -> None:

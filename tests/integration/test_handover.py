@@ -136,6 +136,23 @@ async def _tasks(owner: m.User, customers: list[m.Customer], open_: int, done: i
     )
 
 
+async def _tickets(assignee: m.User, customers: list[m.Customer]) -> None:
+    """Two tickets in each open status, and three the departing agent already solved or closed."""
+    statuses = ["NEW", "OPEN", "PENDING", "ON_HOLD"] * 2 + ["SOLVED", "SOLVED", "CLOSED"]
+    await m.Ticket.bulk_create(
+        [
+            m.Ticket(
+                subject=f"Sự cố {i}",
+                subject_fold=f"su co {i}",
+                status=status,
+                customer_id=customers[i].id,
+                assignee_id=assignee.id,
+            )
+            for i, status in enumerate(statuses)
+        ]
+    )
+
+
 async def _meeting(customer: m.Customer, owner: m.User, clock: FakeClock) -> m.WorkflowRun:
     await log_interaction(
         customer_id=customer.id,
@@ -159,6 +176,7 @@ async def test_round_robin_handover_leaves_nothing_behind(database: str, clock: 
     book = await _book(leaving, 500)
     await _deals(leaving, book, open_=40, won=5)
     await _tasks(leaving, book, open_=30, done=10)
+    await _tickets(leaving, book)
     # Run A reminds the owner before the handover (the e-mail waits in the outbox); run B
     # starts a day later, so its reminder is decided after the handover.
     run_a = await _meeting(book[1], leaving, clock)
@@ -186,12 +204,13 @@ async def test_round_robin_handover_leaves_nothing_behind(database: str, clock: 
         result = await hand_over_and_deactivate(
             leaving.id, strategy=ROUND_ROBIN_IN_TEAM, actor=ACTOR
         )
-    # Statements grow with the kinds of record and the new owners, not with the 572 records
-    # (27 measured: a read per kind, an UPDATE per new owner and kind, bulk audit inserts).
-    assert log.count <= 35
+    # Statements grow with the kinds of record and the new owners, not with the 580 records
+    # (37 measured with tickets: a read per kind, an UPDATE per new owner and kind, bulk audit
+    # inserts).
+    assert log.count <= 40
 
-    # 30 open tasks + the follow-up task of each of the two runs
-    assert result.reassigned == {"Customer": 500, "Opportunity": 40, "Task": 32}
+    # 30 open tasks + the follow-up task of each of the two runs; the 8 unsolved tickets
+    assert result.reassigned == {"Customer": 500, "Opportunity": 40, "Task": 32, "Ticket": 8}
     assert result.redirected_emails == 1
     uid = leaving.id
     assert await _scalar("SELECT COUNT(*) FROM customers WHERE owner_id = $1", uid) == 0
@@ -215,6 +234,15 @@ async def test_round_robin_handover_leaves_nothing_behind(database: str, clock: 
     # History stays with who made it: won deals and finished tasks keep their owner.
     assert await m.Opportunity.filter(owner_id=uid, status="WON").count() == 5
     assert await m.Task.filter(assignee_id=uid, status="DONE").count() == 10
+    assert await m.Ticket.filter(assignee_id=uid).count() == 3  # solved and closed: history
+    assert await m.Ticket.filter(assignee_id=uid, status__in=["SOLVED", "CLOSED"]).count() == 3
+    tickets = Counter(
+        await m.Ticket.filter(status__not_in=["SOLVED", "CLOSED"]).values_list(
+            "assignee_id", flat=True
+        )
+    )
+    assert set(tickets) == {u.id for u in heirs}  # spread over the teammates, 8 over 3
+    assert max(tickets.values()) - min(tickets.values()) <= 1
     assert (await m.User.get(id=uid)).active is False
 
     # Spread evenly over the active teammates (the inactive one gets nothing).
@@ -237,9 +265,10 @@ async def test_round_robin_handover_leaves_nothing_behind(database: str, clock: 
         "Customer": 500,
         "Opportunity": 40,
         "Task": 32,
+        "Ticket": 8,
     }
     for entry in reassigned:
-        column = "assignee_id" if entry.target_type == "Task" else "owner_id"
+        column = "assignee_id" if entry.target_type in ("Task", "Ticket") else "owner_id"
         assert entry.actor == ACTOR
         assert entry.changes[column][0] == uid
         assert entry.changes[column][1] in {u.id for u in heirs}
@@ -295,7 +324,7 @@ async def test_handover_to_one_user_and_typed_errors(database: str) -> None:
     assert (await authenticate(phone.access_token, config)).user_id == leaving.id
 
     result = await hand_over_and_deactivate(leaving.id, reassign_to=heirs[1].id, actor=ACTOR)
-    assert result.reassigned == {"Customer": 12, "Opportunity": 1, "Task": 0}
+    assert result.reassigned == {"Customer": 12, "Opportunity": 1, "Task": 0, "Ticket": 0}
     # Every token they hold stops working at once.
     for tokens in (phone, laptop):
         with pytest.raises(Unauthenticated):
@@ -307,7 +336,7 @@ async def test_handover_to_one_user_and_typed_errors(database: str) -> None:
     assert await m.Customer.filter(owner_id=heirs[1].id).count() == 12
     # Again, for an already inactive user: nothing left to move, no second deactivation.
     again = await hand_over_and_deactivate(leaving.id, reassign_to=heirs[1].id, actor=ACTOR)
-    assert again.reassigned == {"Customer": 0, "Opportunity": 0, "Task": 0}
+    assert again.reassigned == {"Customer": 0, "Opportunity": 0, "Task": 0, "Ticket": 0}
     assert await m.AuditEntry.filter(action="user.deactivate").count() == 1
 
 

@@ -318,3 +318,81 @@ async def test_erasing_a_merged_customer_erases_the_survivor_too(
     for needle in NEEDLES:
         assert needle not in dump, needle
     assert (await m.Customer.get(id=duplicate.id)).search_text == ""
+
+
+#: What An wrote to the desk: free text about them that names nobody.
+TICKET_NEEDLES = ("Máy bơm nhà tôi rò nước", "Ngõ 5 Hàng Bông, gọi sau 6 giờ tối")
+
+
+async def _desk(world: dict[str, Any]) -> dict[str, int]:
+    from domain.tickets.conversation import add_customer_message, add_internal_note, reply_to_ticket
+    from domain.tickets.lifecycle import change_ticket_status, create_ticket
+
+    an, binh, owner = world["an"], world["binh"], world["owner"]
+    ticket = await create_ticket(
+        subject=TICKET_NEEDLES[0], customer_id=an.id, body="Nước chảy khắp sàn", actor=ACTOR
+    )
+    reply = await reply_to_ticket(
+        ticket.id, body="Chào anh Nguyễn Văn An, kỹ thuật viên sẽ gọi", author_id=owner.id,
+        actor=ACTOR,
+    )  # fmt: skip
+    note = await add_internal_note(
+        ticket.id, body="Đã đặt lịch thợ sáng mai", author_id=owner.id, actor=ACTOR
+    )
+    message = await add_customer_message(ticket.id, body=TICKET_NEEDLES[1], actor=ACTOR)
+    await change_ticket_status(ticket.id, status="SOLVED", actor=ACTOR)
+    other = await create_ticket(
+        subject="Hỏi về bảo hành", customer_id=binh.id, body="Bình hỏi", actor=ACTOR
+    )
+    return {
+        "ticket": ticket.id,
+        "reply": reply.id,
+        "note": note.id,
+        "message": message.comment.id,
+        "other": other.id,
+    }
+
+
+async def test_tickets_and_their_conversation_are_exported_and_erased(
+    database: str, clock: FakeClock
+) -> None:
+    world = await _world(clock)
+    desk = await _desk(world)
+    an = world["an"]
+    data = await export_customer_data(an.id, actor=ACTOR)
+    [ticket] = data["tickets"]
+    assert (ticket["id"], ticket["subject"], ticket["status"]) == (
+        desk["ticket"],
+        TICKET_NEEDLES[0],
+        "SOLVED",
+    )
+    bodies = [c["body"] for c in ticket["comments"]]
+    assert bodies == [
+        "Nước chảy khắp sàn",
+        "Chào anh Nguyễn Văn An, kỹ thuật viên sẽ gọi",
+        "Đã đặt lịch thợ sáng mai",
+        TICKET_NEEDLES[1],
+    ]
+    assert "Bình hỏi" not in json.dumps(data, ensure_ascii=False)
+    assert {"ticket.create", "ticket.reply"} <= {e["action"] for e in data["auditEntries"]}
+
+    solved_at = (await m.Ticket.get(id=desk["ticket"])).solved_at
+    erasure = await erase_customer(an.id, actor=ACTOR)
+    assert erasure.counts["Ticket"] == 1
+    # their two messages and the reply that names them; the plain internal note is work record
+    assert erasure.counts["TicketComment"] == 3
+    dump = await _dump_database()
+    for needle in (*TICKET_NEEDLES, "Nước chảy khắp sàn", *NEEDLES):
+        assert needle not in dump, needle
+    erased = await m.Ticket.get(id=desk["ticket"])
+    assert erased.subject == "(about an erased customer)"
+    assert (erased.status, erased.solved_at) == ("SOLVED", solved_at)  # reports unchanged
+    comments = {c.id: c for c in await m.TicketComment.filter(ticket_id=desk["ticket"])}
+    assert len(comments) == 4
+    assert comments[desk["message"]].body == "[erased]"
+    assert comments[desk["reply"]].body == "[erased]"
+    assert comments[desk["note"]].body == "Đã đặt lịch thợ sáng mai"
+    # Bình's ticket is untouched
+    other = await m.Ticket.get(id=desk["other"])
+    assert other.subject == "Hỏi về bảo hành"
+    assert await m.TicketComment.filter(ticket_id=other.id, body="Bình hỏi").exists()

@@ -15,6 +15,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from domain.errors import PermissionDenied
 from domain.persistence import models as m
 from domain.recording import record, utcnow
 from domain.sla.book import store_policy_set
@@ -54,10 +55,17 @@ def _workflow_key(name: str, text: str) -> str | None:
 
 
 async def deploy_texts(
-    texts: dict[str, str], *, actor: str, now: dt.datetime | None = None
+    texts: dict[str, str],
+    *,
+    actor: str,
+    now: dt.datetime | None = None,
+    may_deploy_sla_policies: bool = True,
 ) -> DeployResult:
     """Validate ``texts`` (file name -> YAML) and store a version of each workflow in them.
-    ``now`` (default: the system clock) is when the deployed schedules and dates count from."""
+    ``now`` (default: the system clock) is when the deployed schedules and dates count from.
+
+    Raises :class:`PermissionDenied`, deploying nothing, when the files define SLA policies and
+    ``may_deploy_sla_policies`` is false (the promises made to customers are an admin's call)."""
     now = now or utcnow()
     definitions, problems = validate_texts(texts)
     if not problems:
@@ -69,6 +77,8 @@ async def deploy_texts(
     peers = sorted(key for key in keys.values() if key is not None)
     result = DeployResult()
     policy_set = sla_policy_set(texts, definitions)
+    if policy_set is not None and not may_deploy_sla_policies:
+        raise PermissionDenied("deploying SLA policies needs create permission on SlaPolicy")
     async with in_transaction():
         if policy_set is not None:
             result.sla_policies = await store_policy_set(policy_set, bundles, actor=actor)

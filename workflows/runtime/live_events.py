@@ -34,6 +34,7 @@ _CUSTOMER_OWNED: dict[str, Any] = {
     "Task": m.Task,
     "Opportunity": m.Opportunity,
     "StageChange": m.StageChange,
+    "Ticket": m.Ticket,
 }
 
 
