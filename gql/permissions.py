@@ -75,6 +75,7 @@ QUERY_PERMISSIONS: Mapping[str, tuple[Requirement, ...]] = {
     "workflowRuns": _read("WorkflowRun"),
     # Member counts only, no customer: whoever reads the workflows that use segments.
     "segments": _read("Workflow"),
+    "engineHealth": _read("Operations"),
     "tickets": _read("Ticket"),
     # Aggregates over tickets (and their SLA clocks), limited to the tickets in scope.
     "resolutionTime": _read("Ticket"),

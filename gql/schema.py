@@ -30,6 +30,7 @@ from gql.mutations.sales import SalesMutations
 from gql.mutations.staff import StaffMutations
 from gql.mutations.tickets import TicketMutations
 from gql.mutations.workflows import WorkflowMutations, WorkflowQuery
+from gql.operations import OperationsQuery
 from gql.permissions import install_permissions
 from gql.queries import Query as ListQuery
 from gql.security.policy import ApiPolicy, security_extensions
@@ -81,6 +82,7 @@ Query = merge_types(
         AuditQuery,
         AuthQuery,
         PrivacyQuery,
+        OperationsQuery,
     ),
 )
 Mutation = merge_types(

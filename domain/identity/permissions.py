@@ -43,6 +43,8 @@ RESOURCES = (
     "Ticket",
     "TicketComment",
     "SlaPolicy",
+    # The engine's health (timers, queues, outboxes): administrators only.
+    "Operations",
 )
 
 #: Role -> resource -> the letters of the operations granted (C, R, U, D). Absent means none.
