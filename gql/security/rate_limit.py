@@ -5,10 +5,15 @@ Each request to a limited path takes one token from its key's bucket; a bucket h
 ``Retry-After`` (seconds until a token is back) before GraphQL sees the request. The refill and
 the take are one Lua script (atomic, on Redis's clock), so replicas never race or disagree.
 
-Who is a "principal": ``principal_or_client_address`` keys on ``scope["state"]["principal"]``
-when something in front of this middleware put a stable identifier there (authentication does:
-e.g. ``"user:42"`` or ``"apikey:7"``), else on the client address. Pass another ``key``
-function to ``RateLimitMiddleware`` for other rules.
+Who is a "principal": :class:`BearerIdentity` reads the ``Authorization: Bearer`` header in
+front of everything else, cheaply and without the database: a validly signed access token is
+``user:<sub>`` (so one user from two addresses shares a bucket), an API key
+``apikey:<prefix>:<digest of the secret>`` (not checked against the database here: a forged key
+only drains a bucket of its own, then gets 401 from authentication; the digest keeps someone
+who knows a key's prefix, which is no secret, from draining the real key's bucket), anything
+else the client address (two users behind one NAT keep their own buckets). Requests without a
+credential (logging in) draw from the address's bucket. Pass another ``key`` function to
+``RateLimitMiddleware`` for other rules.
 
 When Redis is unreachable the limiter fails open: requests pass, a warning is logged once per
 outage, and Redis is not retried for ``RETRY_REDIS_AFTER`` seconds so an outage adds no latency.
@@ -18,8 +23,10 @@ minutes without limits; ``/readyz`` reports the outage meanwhile.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import math
+import re
 import time
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
@@ -31,6 +38,10 @@ from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketClose
+
+from domain.errors import Unauthenticated
+from domain.identity.api_keys import KEY_MARK
+from domain.identity.tokens import TokenConfig, digest, read_access_token
 
 log = logging.getLogger("rapport.rate_limit")
 
@@ -95,13 +106,42 @@ class TokenBucket:
 RateLimitKey = Callable[[HTTPConnection], Awaitable[str]]
 
 
-async def principal_or_client_address(connection: HTTPConnection) -> str:
-    """The authenticated principal's id if one was set on the request, else the client address."""
-    principal = (connection.scope.get("state") or {}).get("principal")
-    if principal is not None:
-        return f"principal:{principal}"
+_KEY_PREFIX = re.compile(r"[0-9a-f]{12}")
+
+
+def client_address(connection: HTTPConnection) -> str:
     client = connection.client
     return f"address:{client.host if client else 'unknown'}"
+
+
+class BearerIdentity:
+    """Rate-limit key: the identity a bearer credential claims, else the client address.
+
+    An access token counts only when its signature and expiry verify against ``tokens`` (a
+    forged or expired one would otherwise let a client pick any user's bucket, or a fresh one
+    per request); whether its session is still live is authentication's concern, later.
+    """
+
+    def __init__(self, tokens: TokenConfig) -> None:
+        self.tokens = tokens
+
+    async def __call__(self, connection: HTTPConnection) -> str:
+        scheme, _, credential = connection.headers.get("authorization", "").partition(" ")
+        token = credential.strip()
+        if scheme.lower() != "bearer" or not token:
+            return client_address(connection)
+        if token.startswith(KEY_MARK):
+            prefix, _, secret = token[len(KEY_MARK) :].partition("_")
+            # a key's prefix is 12 hex digits (api_keys.create_api_key): anything else cannot
+            # be a key, and must not name arbitrary (or huge) Redis keys
+            if secret and _KEY_PREFIX.fullmatch(prefix):
+                return f"apikey:{prefix}:{digest(secret)[:16]}"
+            return client_address(connection)
+        try:
+            user_id, _session = read_access_token(self.tokens, token, now=dt.datetime.now(dt.UTC))
+        except Unauthenticated:
+            return client_address(connection)
+        return f"user:{user_id}"
 
 
 class RateLimitMiddleware:
@@ -113,7 +153,7 @@ class RateLimitMiddleware:
         app: ASGIApp,
         *,
         bucket: TokenBucket,
-        key: RateLimitKey = principal_or_client_address,
+        key: RateLimitKey,
         paths: Collection[str] = ("/graphql",),
     ) -> None:
         self.app = app
