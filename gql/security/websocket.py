@@ -1,0 +1,74 @@
+"""Only subscriptions over WebSocket: queries and mutations go over HTTP.
+
+graphql-transport-ws can carry any operation, but the HTTP limits (request body size, the rate
+limit per principal, no mutation over GET) sit in front of HTTP requests only: a socket, once
+open, could send any number of queries and mutations of any size past them. Subscriptions are
+the one thing HTTP cannot do here, so a ``subscribe`` message holding a query or a mutation is
+answered with an ``error`` message (code ``OPERATION_NOT_ALLOWED``) and the socket stays open.
+Subscription documents go through the schema's extensions like any request: depth, aliases,
+tokens and cost are enforced on them.
+
+The document is parsed here first (bounded by the schema's token limit), and a parse error is
+answered here too: Strawberry's streaming path lets a parse error raised by ``ParserCache``
+escape, which logs the whole document as a crash and answers only ``complete``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
+
+from gql.errors import public_error
+
+CODE = "OPERATION_NOT_ALLOWED"
+
+
+def transport_error(
+    payload: Any, *, max_tokens: int, request_id: str | None
+) -> GraphQLError | None:
+    """Why a ``subscribe`` payload is refused before the schema sees it: a document that does
+    not parse (``GRAPHQL_PARSE_FAILED``, ``TOO_MANY_TOKENS``) or holds a query or a mutation
+    (``OPERATION_NOT_ALLOWED``). None for a subscription, and for what the schema must judge
+    (no query string, several operations without a name): it answers those itself."""
+    query = payload.get("query") if isinstance(payload, dict) else None
+    if not isinstance(query, str):
+        return None
+    try:
+        document = parse(query, no_location=True, max_tokens=max_tokens)
+    except GraphQLError as error:
+        return public_error(error, request_id, suggestions=False)
+    operation = get_operation_ast(document, payload.get("operationName"))
+    if operation is None or operation.operation == OperationType.SUBSCRIPTION:
+        return None
+    kind = "queries" if operation.operation == OperationType.QUERY else "mutations"
+    return GraphQLError(
+        f"Only subscriptions are accepted over WebSocket; send {kind} over HTTP",
+        extensions={"code": CODE},
+    )
+
+
+class SubscriptionsOnlyHandler(BaseGraphQLTransportWSHandler[Any, None]):
+    """graphql-transport-ws refusing queries and mutations (see the module's docstring)."""
+
+    max_tokens: int = 5_000
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        # Strawberry closes the socket for a subscribe before connection_ack or with a taken
+        # id: let it, the operation never runs then.
+        if self.connection_acknowledged and message["id"] not in self.operations:
+            refusal = transport_error(
+                message.get("payload"),
+                max_tokens=self.max_tokens,
+                request_id=getattr(self.context, "request_id", None),
+            )
+            if refusal is not None:
+                await self.send_message(
+                    {"id": message["id"], "type": "error", "payload": [refusal.formatted]}
+                )
+                return
+        await super().handle_subscribe(message)
