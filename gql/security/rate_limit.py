@@ -15,6 +15,10 @@ else the client address (two users behind one NAT keep their own buckets). Reque
 credential (logging in) draw from the address's bucket. Pass another ``key`` function to
 ``RateLimitMiddleware`` for other rules.
 
+A WebSocket draws one token at its handshake, then one per operation it sends: the middleware
+leaves a :class:`SocketLimiter` in the scope's state for the transport (gql/security/websocket.py),
+so a socket held open cannot send operations faster than its principal may send requests.
+
 When Redis is unreachable the limiter fails open: requests pass, a warning is logged once per
 outage, and Redis is not retried for ``RETRY_REDIS_AFTER`` seconds so an outage adds no latency.
 A CRM that stops answering its users because a limiter's store is down is worse than a few
@@ -167,8 +171,12 @@ class RateLimitMiddleware:
         if scope["type"] not in ("http", "websocket") or scope["path"] not in self.paths:
             await self.app(scope, receive, send)
             return
-        decision = await self._decide(await self.key(HTTPConnection(scope)))
+        key = await self.key(HTTPConnection(scope))
+        decision = await self._decide(key)
         if decision is None or decision.allowed:
+            if scope["type"] == "websocket":
+                # each operation sent over the socket draws from the same bucket
+                scope.setdefault("state", {})[SOCKET_LIMITER] = SocketLimiter(self, key)
             await self.app(scope, receive, send)
             return
         refusal = _too_many_requests(decision)
@@ -197,19 +205,51 @@ class RateLimitMiddleware:
         return decision
 
 
+#: Where the middleware leaves a WebSocket's :class:`SocketLimiter` in the ASGI scope's state.
+SOCKET_LIMITER = "rapport.socket_limiter"
+
+
+@dataclass(frozen=True)
+class SocketLimiter:
+    """Takes a token from the bucket of the principal that opened a WebSocket, per operation."""
+
+    middleware: RateLimitMiddleware
+    key: str
+
+    async def refusal(self) -> tuple[str, dict[str, object]] | None:
+        """Message and extensions of the error refusing an operation over the limit; None
+        when it may run."""
+        decision = await self.middleware._decide(self.key)
+        if decision is None or decision.allowed:
+            return None
+        return rate_limited_error(decision)
+
+
+def socket_limiter(scope: Scope) -> SocketLimiter | None:
+    limiter = (scope.get("state") or {}).get(SOCKET_LIMITER)
+    return limiter if isinstance(limiter, SocketLimiter) else None
+
+
+def _retry_after(decision: Decision) -> int:
+    """Whole seconds, at least one: what Retry-After can say."""
+    return max(1, math.ceil(decision.retry_after))
+
+
+def rate_limited_error(decision: Decision) -> tuple[str, dict[str, object]]:
+    """Message and extensions of the error answering a refused request or operation."""
+    retry_after = _retry_after(decision)
+    return (
+        f"Too many requests; retry after {retry_after} s",
+        {"code": "RATE_LIMITED", "retryAfter": retry_after},
+    )
+
+
 def _too_many_requests(decision: Decision) -> Response:
-    retry_after = max(1, math.ceil(decision.retry_after))
-    body = {
-        "errors": [
-            {
-                "message": f"Too many requests; retry after {retry_after} s",
-                "extensions": {"code": "RATE_LIMITED", "retryAfter": retry_after},
-            }
-        ]
-    }
+    message, extensions = rate_limited_error(decision)
+    body = {"errors": [{"message": message, "extensions": extensions}]}
     return Response(
         orjson.dumps(body),
         status_code=429,
         media_type="application/json",
-        headers={"Retry-After": str(retry_after)},
+        headers={"Retry-After": str(_retry_after(decision))},
     )

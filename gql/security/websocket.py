@@ -5,6 +5,9 @@ limit per principal, no mutation over GET) sit in front of HTTP requests only: a
 open, could send any number of queries and mutations of any size past them. Subscriptions are
 the one thing HTTP cannot do here, so a ``subscribe`` message holding a query or a mutation is
 answered with an ``error`` message (code ``OPERATION_NOT_ALLOWED``) and the socket stays open.
+Each ``subscribe`` also draws a token from the rate-limit bucket of the principal that
+opened the socket (``RATE_LIMITED`` error message when empty).
+
 Subscription documents go through the schema's extensions like any request: depth, aliases,
 tokens and cost are enforced on them.
 
@@ -21,9 +24,13 @@ from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ErrorMessage,
+    SubscribeMessage,
+)
 
 from gql.errors import public_error
+from gql.security.rate_limit import socket_limiter
 
 CODE = "OPERATION_NOT_ALLOWED"
 
@@ -61,14 +68,23 @@ class SubscriptionsOnlyHandler(BaseGraphQLTransportWSHandler[Any, None]):
         # Strawberry closes the socket for a subscribe before connection_ack or with a taken
         # id: let it, the operation never runs then.
         if self.connection_acknowledged and message["id"] not in self.operations:
+            request = getattr(self.context, "request", None)
+            limiter = socket_limiter(request.scope) if request is not None else None
+            limited = await limiter.refusal() if limiter is not None else None
+            if limited is not None:
+                await self._refuse(message["id"], GraphQLError(limited[0], extensions=limited[1]))
+                return
             refusal = transport_error(
                 message.get("payload"),
                 max_tokens=self.max_tokens,
                 request_id=getattr(self.context, "request_id", None),
             )
             if refusal is not None:
-                await self.send_message(
-                    {"id": message["id"], "type": "error", "payload": [refusal.formatted]}
-                )
+                await self._refuse(message["id"], refusal)
                 return
         await super().handle_subscribe(message)
+
+    async def _refuse(self, operation_id: str, error: GraphQLError) -> None:
+        await self.send_message(
+            ErrorMessage(id=operation_id, type="error", payload=[error.formatted])
+        )

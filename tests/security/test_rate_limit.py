@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable
@@ -197,3 +198,32 @@ async def test_fails_open_when_redis_is_down(
     warnings = [r for r in caplog.records if r.name == "rapport.rate_limit"]
     assert len(warnings) == 1
     assert "Redis unreachable" in warnings[0].getMessage()
+
+
+def test_operations_over_a_websocket_draw_from_the_principals_bucket(
+    db_url: str, redis_url: str, staff: Staff
+) -> None:
+    limits = {"RAPPORT_RATE_LIMIT_PER_SECOND": "0.01", "RAPPORT_RATE_LIMIT_BURST": "3"}
+    with run_live_server(db_url, **production_environment(redis_url, **limits)) as url:
+        token = log_in(url)["accessToken"]  # the address's bucket
+        ws_url = url.replace("http://", "ws://") + "/graphql"
+        subscription = {"query": "subscription { recordChanged { eventId } }"}
+        with connect(
+            ws_url,
+            subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+            additional_headers=bearer(token),  # the handshake: one token of three
+        ) as socket:
+            socket.send(json.dumps({"type": "connection_init"}))
+            assert json.loads(socket.recv(timeout=5)) == {"type": "connection_ack"}
+            for operation_id in ("1", "2", "3"):
+                socket.send(
+                    json.dumps({"id": operation_id, "type": "subscribe", "payload": subscription})
+                )
+            refused = json.loads(socket.recv(timeout=5))
+            http = httpx.post(f"{url}/graphql", json=QUERY, headers=bearer(token))
+
+    assert refused["id"] == "3"  # 1 and 2 run, silently: no event came
+    assert refused["type"] == "error"
+    assert refused["payload"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert refused["payload"][0]["extensions"]["retryAfter"] > 1
+    assert http.status_code == 429  # one bucket for the user, over HTTP and WebSocket
