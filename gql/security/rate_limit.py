@@ -176,7 +176,7 @@ class RateLimitMiddleware:
         if decision is None or decision.allowed:
             if scope["type"] == "websocket":
                 # each operation sent over the socket draws from the same bucket
-                scope.setdefault("state", {})[SOCKET_LIMITER] = SocketLimiter(self, key)
+                scope.setdefault("state", {})[SOCKET_LIMITER] = SocketLimiter(self, scope, key)
             await self.app(scope, receive, send)
             return
         refusal = _too_many_requests(decision)
@@ -209,11 +209,12 @@ class RateLimitMiddleware:
 SOCKET_LIMITER = "rapport.socket_limiter"
 
 
-@dataclass(frozen=True)
+@dataclass
 class SocketLimiter:
-    """Takes a token from the bucket of the principal that opened a WebSocket, per operation."""
+    """Takes a token from the bucket of the principal behind a WebSocket, per operation."""
 
     middleware: RateLimitMiddleware
+    scope: Scope
     key: str
 
     async def refusal(self) -> tuple[str, dict[str, object]] | None:
@@ -223,6 +224,13 @@ class SocketLimiter:
         if decision is None or decision.allowed:
             return None
         return rate_limited_error(decision)
+
+    async def authenticated_with(self, token: str) -> None:
+        """The socket authenticated in ``connection_init`` (browsers cannot send headers on a
+        handshake): from now on, the bucket it would have had with the header."""
+        headers = [(n, v) for n, v in self.scope["headers"] if n != b"authorization"]
+        headers.append((b"authorization", f"Bearer {token}".encode()))
+        self.key = await self.middleware.key(HTTPConnection({**self.scope, "headers": headers}))
 
 
 def socket_limiter(scope: Scope) -> SocketLimiter | None:

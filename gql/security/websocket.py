@@ -5,8 +5,9 @@ limit per principal, no mutation over GET) sit in front of HTTP requests only: a
 open, could send any number of queries and mutations of any size past them. Subscriptions are
 the one thing HTTP cannot do here, so a ``subscribe`` message holding a query or a mutation is
 answered with an ``error`` message (code ``OPERATION_NOT_ALLOWED``) and the socket stays open.
-Each ``subscribe`` also draws a token from the rate-limit bucket of the principal that
-opened the socket (``RATE_LIMITED`` error message when empty).
+Each ``subscribe`` also draws a token from the rate-limit bucket of the socket's principal
+(``RATE_LIMITED`` error message when empty): the handshake's, or the one its
+``connection_init`` authenticated.
 
 Subscription documents go through the schema's extensions like any request: depth, aliases,
 tokens and cost are enforced on them.
@@ -25,12 +26,15 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
     ErrorMessage,
     SubscribeMessage,
 )
 
+from domain.errors import Unauthenticated
+from gql.connection_auth import bearer_token
 from gql.errors import public_error
-from gql.security.rate_limit import socket_limiter
+from gql.security.rate_limit import SocketLimiter, socket_limiter
 
 CODE = "OPERATION_NOT_ALLOWED"
 
@@ -64,12 +68,26 @@ class SubscriptionsOnlyHandler(BaseGraphQLTransportWSHandler[Any, None]):
 
     max_tokens: int = 5_000
 
+    def _limiter(self) -> SocketLimiter | None:
+        request = getattr(self.context, "request", None)
+        return socket_limiter(request.scope) if request is not None else None
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        await super().handle_connection_init(message)
+        limiter = self._limiter()
+        if self.connection_acknowledged and limiter is not None:
+            try:
+                token = bearer_token(getattr(self.context, "connection_params", None) or {})
+            except Unauthenticated:  # accepted on the handshake's header, then
+                token = None
+            if token is not None:
+                await limiter.authenticated_with(token)
+
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         # Strawberry closes the socket for a subscribe before connection_ack or with a taken
         # id: let it, the operation never runs then.
         if self.connection_acknowledged and message["id"] not in self.operations:
-            request = getattr(self.context, "request", None)
-            limiter = socket_limiter(request.scope) if request is not None else None
+            limiter = self._limiter()
             limited = await limiter.refusal() if limiter is not None else None
             if limited is not None:
                 await self._refuse(message["id"], GraphQLError(limited[0], extensions=limited[1]))

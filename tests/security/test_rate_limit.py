@@ -227,3 +227,29 @@ def test_operations_over_a_websocket_draw_from_the_principals_bucket(
     assert refused["payload"][0]["extensions"]["code"] == "RATE_LIMITED"
     assert refused["payload"][0]["extensions"]["retryAfter"] > 1
     assert http.status_code == 429  # one bucket for the user, over HTTP and WebSocket
+
+
+def test_a_socket_authenticated_in_connection_init_draws_from_its_users_bucket(
+    db_url: str, redis_url: str, staff: Staff
+) -> None:
+    limits = {"RAPPORT_RATE_LIMIT_PER_SECOND": "0.01", "RAPPORT_RATE_LIMIT_BURST": "3"}
+    with run_live_server(db_url, **production_environment(redis_url, **limits)) as url:
+        token = log_in(url)["accessToken"]  # the address's bucket: 2 left
+        ws_url = url.replace("http://", "ws://") + "/graphql"
+        subscription = {"query": "subscription { recordChanged { eventId } }"}
+        # a browser: no header on the handshake (the address's bucket: 1 left)
+        with connect(ws_url, subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
+            socket.send(json.dumps({"type": "connection_init", "payload": {"authToken": token}}))
+            assert json.loads(socket.recv(timeout=5)) == {"type": "connection_ack"}
+            for operation_id in ("1", "2", "3", "4"):
+                socket.send(
+                    json.dumps({"id": operation_id, "type": "subscribe", "payload": subscription})
+                )
+            refused = json.loads(socket.recv(timeout=5))
+            as_user = httpx.post(f"{url}/graphql", json=QUERY, headers=bearer(token))
+            anonymous = httpx.post(f"{url}/graphql", json=QUERY)
+
+    assert refused["id"] == "4"  # three subscriptions: the user's whole bucket
+    assert refused["payload"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert as_user.status_code == 429
+    assert anonymous.status_code == 401  # the address still had a token
