@@ -11,8 +11,8 @@ front of everything else, cheaply and without the database: a validly signed acc
 ``apikey:<prefix>:<digest of the secret>`` (not checked against the database here: a forged key
 only drains a bucket of its own, then gets 401 from authentication; the digest keeps someone
 who knows a key's prefix, which is no secret, from draining the real key's bucket), anything
-else the client address (two users behind one NAT keep their own buckets). Requests without a
-credential (logging in) draw from the address's bucket. Pass another ``key`` function to
+else (no credential, as when logging in, or one that does not verify) the client address. So
+two signed-in users behind one NAT keep their own buckets. Pass another ``key`` function to
 ``RateLimitMiddleware`` for other rules.
 
 A WebSocket draws one token at its handshake, then one per operation it sends: the middleware
