@@ -26,12 +26,7 @@ from gql.http import graphql_app
 from gql.live_hub import LiveEventHub
 from gql.security.limits import QueryLimits
 from gql.security.policy import DEVELOPMENT_LIMITS, PRODUCTION_LIMITS, ApiPolicy
-from gql.security.rate_limit import (
-    RateLimitKey,
-    RateLimitMiddleware,
-    TokenBucket,
-    principal_or_client_address,
-)
+from gql.security.rate_limit import BearerIdentity, RateLimitKey, RateLimitMiddleware, TokenBucket
 from gql.security.request_id import HEADER as REQUEST_ID_HEADER
 from gql.security.request_id import RequestIdMiddleware, request_id_of
 
@@ -119,27 +114,29 @@ def _middleware(
 def create_app(
     settings: Settings | None = None,
     *,
-    rate_limit_key: RateLimitKey = principal_or_client_address,
+    rate_limit_key: RateLimitKey | None = None,
 ) -> Starlette:
     """Build the application for ``settings`` (read from the environment when omitted).
 
     The lifespan migrates and opens the database on startup and closes it on shutdown.
     GraphiQL, introspection and field suggestions are served outside production only; query
     limits, CORS origins and rate limits come from ``settings``. ``rate_limit_key`` says whose
-    bucket a request draws from (see ``gql.security.rate_limit``).
+    bucket a request draws from (default: the identity its bearer token claims, else the client
+    address; see ``gql.security.rate_limit``).
     """
     settings = settings or Settings()
     settings.check_api_security()
     live_events = LiveEventHub(settings.redis_url) if settings.redis_url else None
+    tokens = TokenConfig(
+        secret=settings.token_secret,
+        access_ttl=settings.access_token_ttl,
+        refresh_ttl=settings.refresh_token_ttl,
+    )
     gql_app = graphql_app(
         graphiql=not settings.is_production,
         policy=api_policy(settings),
         allowed_origins=settings.allowed_origins,
-        tokens=TokenConfig(
-            secret=settings.token_secret,
-            access_ttl=settings.access_token_ttl,
-            refresh_ttl=settings.refresh_token_ttl,
-        ),
+        tokens=tokens,
         unauthenticated_role=settings.unauthenticated_role,
         live_events=live_events,
     )
@@ -196,7 +193,7 @@ def create_app(
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
         ],
-        middleware=_middleware(settings, redis, rate_limit_key),
+        middleware=_middleware(settings, redis, rate_limit_key or BearerIdentity(tokens)),
         exception_handlers={Exception: _internal_error},
         lifespan=lifespan,
     )

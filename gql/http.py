@@ -8,7 +8,7 @@ mutation over GET is 405 with ``Allow: POST`` (Strawberry answers 400). Refusals
 request itself (bad JSON, a batch: batching is off) are GraphQL-shaped JSON with a code rather
 than plain text, and errors are masked once more as they leave (see ``gql.errors``). WebSocket
 handshakes from a page on an origin that is not allowed are refused by Strawberry's origin
-check (403).
+check (403), and a socket carries subscriptions only (see ``gql.security.websocket``).
 """
 
 from __future__ import annotations
@@ -39,8 +39,9 @@ from gql.context import Context
 from gql.errors import public_errors
 from gql.live_hub import LiveEventHub
 from gql.schema import RapportSchema, build_schema
-from gql.security.policy import ApiPolicy
+from gql.security.policy import DEVELOPMENT_LIMITS, ApiPolicy
 from gql.security.request_id import request_id_of
+from gql.security.websocket import SubscriptionsOnlyHandler
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 _HTTP_ERROR_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
@@ -69,9 +70,20 @@ class RapportGraphQL(GraphQL[Context, None]):
     tokens: TokenConfig = TokenConfig(secret=random_secret())
     unauthenticated: Principal = ANONYMOUS
 
-    def __init__(self, *args: Any, live_events: LiveEventHub | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        live_events: LiveEventHub | None = None,
+        max_tokens: int = DEVELOPMENT_LIMITS.max_tokens,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         self.live_events = live_events
+        # Only subscriptions over WebSocket (gql/security/websocket.py), documents parsed
+        # with the schema's token limit.
+        self.graphql_transport_ws_handler_class = type(
+            "RapportTransportWSHandler", (SubscriptionsOnlyHandler,), {"max_tokens": max_tokens}
+        )
 
     async def principal_of(self, request: Request | WebSocket) -> Principal:
         authorization = request.headers.get("authorization")
@@ -232,6 +244,7 @@ def graphql_app(
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         allowed_origins=allowed_origins,
         live_events=live_events,
+        max_tokens=(policy or ApiPolicy()).limits.max_tokens,
         **options,
     )
     if tokens is not None:

@@ -45,6 +45,7 @@ from graphql import (
 )
 from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
 
 from domain.persistence.querying.fetch import MAX_PAGE_SIZE
 from gql.security.limits import limit_error
@@ -208,15 +209,15 @@ class QueryCostLimiter(SchemaExtension):
                 context.variables,
             )
             if cost > self.max_cost:
-                context.result = ExecutionResult(
-                    data=None,
-                    errors=[
-                        limit_error(
-                            "QUERY_TOO_COMPLEX",
-                            f"Query cost {cost} exceeds the limit of {self.max_cost}",
-                            limit=self.max_cost,
-                            actual=cost,
-                        )
-                    ],
+                error = limit_error(
+                    "QUERY_TOO_COMPLEX",
+                    f"Query cost {cost} exceeds the limit of {self.max_cost}",
+                    limit=self.max_cost,
+                    actual=cost,
                 )
+                if context.operation_type is OperationType.SUBSCRIPTION:
+                    # Strawberry subscribes regardless of a result set here; an error raised
+                    # from this hook becomes the stream's only result, before subscribing.
+                    raise error
+                context.result = ExecutionResult(data=None, errors=[error])
         yield

@@ -1,7 +1,8 @@
 """The graphql-cop checks against the production server, over a real port.
 
-Each attack is refused with its status and code, and the server answers a normal query right
-after it.
+Each attack is sent by a signed-in ADMIN (so it is refused for its own reason, not for want of
+credentials), is refused with its status and code, and the server answers a normal query right
+after it. Bad credentials are in ``test_authentication.py``.
 """
 
 from __future__ import annotations

@@ -6,10 +6,10 @@ import json
 
 import httpx
 import pytest
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from tests.security.conftest import APP_ORIGIN, assert_still_serving
+from tests.security.conftest import APP_ORIGIN, assert_still_serving, bearer
 
 EVIL = "https://evil.example"
 PROTOCOL = "graphql-transport-ws"
@@ -48,24 +48,52 @@ def test_cors_preflight(client: httpx.Client, origin: str, status: int) -> None:
         assert "authorization" in allowed
 
 
-def test_websocket_from_another_origin_is_refused(production_server: str) -> None:
+def test_websocket_from_another_origin_is_refused(production_server: str, admin_token: str) -> None:
+    # a valid credential does not make another site's page a trusted origin
     with pytest.raises(InvalidStatus) as refused:
-        connect(_ws_url(production_server), origin=EVIL, subprotocols=[PROTOCOL])  # type: ignore[list-item]
+        connect(
+            _ws_url(production_server),
+            origin=EVIL,  # type: ignore[arg-type]
+            subprotocols=[PROTOCOL],  # type: ignore[list-item]
+            additional_headers=bearer(admin_token),
+        )
 
     assert refused.value.response.status_code == 403
 
 
 @pytest.mark.parametrize("origin", [APP_ORIGIN, None], ids=["allowed origin", "not a browser"])
-def test_websocket_from_an_allowed_origin_connects(
-    production_server: str, origin: str | None
+def test_websocket_from_an_allowed_origin_connects_with_a_credential(
+    production_server: str, admin_token: str, origin: str | None
 ) -> None:
     with connect(
         _ws_url(production_server),
         origin=origin,  # type: ignore[arg-type]
         subprotocols=[PROTOCOL],  # type: ignore[list-item]
     ) as socket:
-        socket.send(json.dumps({"type": "connection_init"}))
+        socket.send(json.dumps({"type": "connection_init", "payload": {"authToken": admin_token}}))
         assert json.loads(socket.recv(timeout=5)) == {"type": "connection_ack"}
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [{}, {"authToken": "eyJforged"}, {"Authorization": "Basic abc"}],
+    ids=["no credential", "forged token", "wrong scheme"],
+)
+def test_websocket_from_an_allowed_origin_without_a_valid_credential_is_closed(
+    production_server: str, client: httpx.Client, payload: dict[str, str]
+) -> None:
+    with connect(
+        _ws_url(production_server),
+        origin=APP_ORIGIN,  # type: ignore[arg-type]
+        subprotocols=[PROTOCOL],  # type: ignore[list-item]
+    ) as socket:
+        socket.send(json.dumps({"type": "connection_init", "payload": payload}))
+        with pytest.raises(ConnectionClosed) as closed:
+            socket.recv(timeout=5)
+
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4403
+    assert_still_serving(client)
 
 
 async def test_development_allows_any_origin(api: httpx.AsyncClient) -> None:
