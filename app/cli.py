@@ -48,6 +48,10 @@ def _configure_logging(level: str) -> None:
 SOURCE_PACKAGES = ("app", "gql", "domain", "workflows")
 
 
+#: The largest WebSocket message the API accepts (a subscribe with its document and variables).
+WS_MAX_MESSAGE_BYTES = 1024 * 1024
+
+
 def _serve(settings: Settings, *, host: str, port: int, reload: bool) -> None:
     import uvicorn
 
@@ -62,6 +66,8 @@ def _serve(settings: Settings, *, host: str, port: int, reload: bool) -> None:
         reload_dirs=reload_dirs if reload else None,
         log_level=settings.log_level.lower(),
         proxy_headers=True,
+        # graphql-transport-ws messages are small documents; uvicorn's default allows 16 MiB.
+        ws_max_size=WS_MAX_MESSAGE_BYTES,
     )
 
 
