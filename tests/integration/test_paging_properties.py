@@ -28,6 +28,7 @@ from domain.persistence.querying.fetch import (
     fetch_page,
     fetch_pages_per_parent,
 )
+from domain.persistence.querying.scope import EVERYTHING
 from domain.persistence.querying.spec import Condition, Page, SortKey
 from domain.text import fold
 
@@ -194,7 +195,7 @@ async def test_paging_matches_python_order(database: str, ordering: str) -> None
     entity, order = ORDERINGS[ordering]
     await seed_customers()
     expected = python_order(await live_rows(entity), order)
-    query = Query(ENTITIES[entity], order=order)
+    query = Query(ENTITIES[entity], order=order, scope=EVERYTHING)
     assert await count(query) == len(expected)
     assert len(expected) > 10
 
@@ -225,7 +226,7 @@ async def test_paging_is_stable_under_inserts(database: str) -> None:
     """Rows inserted behind the cursor are not seen, rows ahead are: no duplicates, no gaps."""
     await seed_customers()
     order = (SortKey("size", descending=True, nulls_first=False), SortKey("displayName"))
-    query = Query(ENTITIES["Customer"], order=order)
+    query = Query(ENTITIES["Customer"], order=order, scope=EVERYTHING)
     before = python_order(await live_rows("Customer"), order)
     first = await fetch_page(query, Page(first=10))
     assert [r.id for r in first.rows] == before[:10]
@@ -254,7 +255,9 @@ async def test_paging_with_filter(database: str) -> None:
     order = (SortKey("size", descending=True), SortKey("displayName"))
     rows = [r for r in await live_rows("Customer") if r["industry_fold"] != "ban le"]
     expected = python_order(rows, order)
-    query = Query(ENTITIES["Customer"], Condition("industry", "ne", "Bán Lẻ"), order)
+    query = Query(
+        ENTITIES["Customer"], Condition("industry", "ne", "Bán Lẻ"), order, scope=EVERYTHING
+    )
     assert await count(query) == len(expected)
     for size in PAGE_SIZES:
         assert await page_forward(query, size) == expected
@@ -287,7 +290,7 @@ async def test_pages_per_parent_match_python(database: str, ordering: str) -> No
     parents = [*organizations, 10**6]  # includes a deleted org, orgs without people, a missing id
     assert any(len(children[p]) > 3 for p in parents)
     assert any(not children[p] for p in parents)
-    query = Query(ENTITIES["Person"], order=order)
+    query = Query(ENTITIES["Person"], order=order, scope=EVERYTHING)
 
     for k in (1, 3):
         firsts = await fetch_pages_per_parent(query, "organization_id", parents, Page(first=k))
@@ -345,7 +348,11 @@ async def test_interactions_per_customer_newest_first(database: str) -> None:
         expected[r["customer_id"]].append(r["id"])
     assert max(len(v) for v in expected.values()) > 3
 
-    query = Query(ENTITIES["Interaction"], order=(SortKey("occurredAt", descending=True),))
+    query = Query(
+        ENTITIES["Interaction"],
+        order=(SortKey("occurredAt", descending=True),),
+        scope=EVERYTHING,
+    )
     for page, pick in ((Page(first=2), lambda w: w[:2]), (Page(last=3), lambda w: w[-3:])):
         result = await fetch_pages_per_parent(query, "customer_id", customers, page)
         for customer in customers:
