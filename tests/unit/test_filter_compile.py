@@ -25,6 +25,7 @@ from domain.persistence.querying.compile import (
     live_condition,
 )
 from domain.persistence.querying.entities import ENTITIES, EntitySpec, FieldSpec
+from domain.persistence.querying.scope import EVERYTHING
 from domain.persistence.querying.spec import (
     AllOf,
     AnyOf,
@@ -41,7 +42,7 @@ CUSTOMER = ENTITIES["Customer"]
 def compile_(node: Filter, entity: EntitySpec = CUSTOMER) -> tuple[str, list[Any]]:
     params = SqlParams()
     alias = params.alias()
-    sql = compile_filter(entity, alias, node, params)
+    sql = compile_filter(entity, alias, node, params, EVERYTHING)
     return sql, params.values
 
 
@@ -229,8 +230,11 @@ def test_relations_become_subqueries() -> None:
 
 
 def test_live_condition() -> None:
-    assert live_condition(CUSTOMER, "x") == "x.deleted_at IS NULL"
-    assert live_condition(ENTITIES["Person"], "x") == "x.deleted_at IS NULL AND x.kind = 'PERSON'"
+    assert live_condition(CUSTOMER, "x", EVERYTHING) == "x.deleted_at IS NULL"
+    assert (
+        live_condition(ENTITIES["Person"], "x", EVERYTHING)
+        == "x.deleted_at IS NULL AND x.kind = 'PERSON'"
+    )
 
 
 # --- random trees -------------------------------------------------------------------------
@@ -315,7 +319,7 @@ def test_random_trees_execute(memory_db: sqlite3.Connection, entity: str, node: 
     params = SqlParams()
     params.add("first")  # the compiler must append after parameters already collected
     alias = params.alias()
-    sql = compile_filter(spec, alias, node, params)
+    sql = compile_filter(spec, alias, node, params, EVERYTHING)
     assert params.values[0] == "first"
     assert sql.count("?") == len(params.values) - 1
     memory_db.execute(
