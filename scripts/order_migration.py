@@ -53,9 +53,9 @@ def reorder(text: str) -> str:
         for name in ready:
             ordered.append(name)
             del remaining[name]
-    created: set[str] = {
-        m.group(3) for block in blocks for m in RELATION.finditer(block)
-    } - set(by_name)
+    created: set[str] = {m.group(3) for block in blocks for m in RELATION.finditer(block)} - set(
+        by_name
+    )
     out_blocks: list[str] = []
     deferred: list[str] = []
     for name in ordered:
