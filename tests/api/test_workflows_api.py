@@ -17,8 +17,9 @@ import pytest
 
 from domain.persistence import models as m
 from tests.helpers import gql
+from tests.runtime_clock import FakeClock, fire_due, installed_clock
 from workflows.language.validate import BUNDLED_DIR
-from workflows.runtime import dispatch, relay, timers
+from workflows.runtime import relay
 
 ROOT = Path(__file__).resolve().parents[2]
 ICT = dt.timezone(dt.timedelta(hours=7))
@@ -93,23 +94,10 @@ steps:
 """
 
 
-class FakeClock:
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now.astimezone(dt.UTC)
-
-
 @pytest.fixture
 def clock() -> Iterator[FakeClock]:
-    fake = FakeClock(MONDAY_10)
-    dispatch.set_clock(fake)
-    dispatch.install()
-    yield fake
-    dispatch.set_clock(None)
-    timers.set_timer_handler(None)
-    relay.set_event_handler(None)
+    with installed_clock(MONDAY_10) as fake:
+        yield fake
 
 
 def _files(*names: str) -> list[dict[str, str]]:
@@ -142,13 +130,6 @@ async def _lead(api: httpx.AsyncClient, email: str, **extra: Any) -> str:
 async def _runs(api: httpx.AsyncClient, **filter: Any) -> list[dict[str, Any]]:
     body = await gql(api, RUNS, {"filter": filter})
     return [edge["node"] for edge in body["data"]["workflowRuns"]["edges"]]
-
-
-async def _fire_due(clock: FakeClock) -> int:
-    fired = 0
-    for timer in await timers.claim_due_timers(clock()):
-        fired += await timers.fire_timer(timer.id, timer.claim_token, clock())
-    return fired
 
 
 def _at(value: str) -> dt.datetime:
@@ -250,7 +231,7 @@ async def test_runs_pause_resume_and_cancel(api: httpx.AsyncClient, clock: FakeC
     paused = (await gql(api, PAUSE, {"key": "welcome-nurture"}))["data"]["pauseWorkflow"]
     assert paused["workflow"]["status"] == "PAUSED"
     clock.now = MONDAY_10 + dt.timedelta(days=2, seconds=1)
-    assert await _fire_due(clock) == 1
+    assert await fire_due(clock) == 1
     (held,) = await _runs(api, subjectId=lan)
     assert held["state"] == "WAITING"
     assert held["pendingTimer"] is None

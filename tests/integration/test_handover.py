@@ -23,8 +23,9 @@ from domain.sales.pipelines import ensure_default_pipelines
 from domain.staff.handover import ROUND_ROBIN_IN_TEAM, hand_over_and_deactivate
 from domain.staff.teams import add_member, create_team
 from domain.staff.users import create_user
+from tests.runtime_clock import FakeClock, fire_due, installed_clock
 from workflows.language.validate import BUNDLED_DIR
-from workflows.runtime import dispatch, relay, timers
+from workflows.runtime import relay
 from workflows.runtime.deploy import deploy_texts
 
 ICT = dt.timezone(dt.timedelta(hours=7))
@@ -32,30 +33,10 @@ MONDAY_10 = dt.datetime(2026, 12, 7, 10, 0, tzinfo=ICT)
 ACTOR = "user:admin"
 
 
-class FakeClock:
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now.astimezone(dt.UTC)
-
-
 @pytest.fixture
 def clock() -> Iterator[FakeClock]:
-    fake = FakeClock(MONDAY_10)
-    dispatch.set_clock(fake)
-    dispatch.install()
-    yield fake
-    dispatch.set_clock(None)
-    timers.set_timer_handler(None)
-    relay.set_event_handler(None)
-
-
-async def _fire_due(clock: FakeClock) -> int:
-    fired = 0
-    for timer in await timers.claim_due_timers(clock()):
-        fired += await timers.fire_timer(timer.id, timer.claim_token, clock())
-    return fired
+    with installed_clock(MONDAY_10) as fake:
+        yield fake
 
 
 async def _scalar(sql: str, *params: object) -> int:
@@ -181,7 +162,7 @@ async def test_round_robin_handover_leaves_nothing_behind(database: str, clock: 
     # starts a day later, so its reminder is decided after the handover.
     run_a = await _meeting(book[1], leaving, clock)
     clock.now = dt.datetime(2026, 12, 8, 17, 31, tzinfo=ICT)
-    assert await _fire_due(clock) == 1
+    assert await fire_due(clock) == 1
     reminder_a = await m.EmailMessage.get(run_id=run_a.id)
     assert (reminder_a.to_address, reminder_a.status) == ("leaving@rapport.vn", "PENDING")
     # Every workflow action is audited under the run and the step that took it; the run's
@@ -287,7 +268,7 @@ async def test_round_robin_handover_leaves_nothing_behind(database: str, clock: 
     await reminder_a.refresh_from_db()
     assert reminder_a.to_address == emails[owners[book[1].id]]
     clock.now = dt.datetime(2026, 12, 9, 17, 31, tzinfo=ICT)
-    assert await _fire_due(clock) == 2  # A: the team lead's turn; B: the owner's reminder
+    assert await fire_due(clock) == 2  # A: the team lead's turn; B: the owner's reminder
     [reminder_b] = await m.EmailMessage.filter(run_id=run_b.id)
     assert reminder_b.to_address == emails[owners[book[2].id]]
     [lead_note] = await m.EmailMessage.filter(run_id=run_a.id, id__gt=reminder_a.id)

@@ -29,8 +29,9 @@ from domain.privacy.export import FORMAT, export_customer_data
 from domain.sales.opportunities import create_opportunity, win_opportunity
 from domain.sales.pipelines import ensure_default_pipelines
 from domain.staff.users import create_user
+from tests.runtime_clock import FakeClock, installed_clock
 from workflows.language.validate import BUNDLED_DIR
-from workflows.runtime import dispatch, relay, timers
+from workflows.runtime import relay
 from workflows.runtime.deploy import deploy_texts
 
 ICT = dt.timezone(dt.timedelta(hours=7))
@@ -63,23 +64,10 @@ steps:
 """
 
 
-class FakeClock:
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now.astimezone(dt.UTC)
-
-
 @pytest.fixture
 def clock() -> Iterator[FakeClock]:
-    fake = FakeClock(MONDAY_10)
-    dispatch.set_clock(fake)
-    dispatch.install()
-    yield fake
-    dispatch.set_clock(None)
-    timers.set_timer_handler(None)
-    relay.set_event_handler(None)
+    with installed_clock(MONDAY_10) as fake:
+        yield fake
 
 
 async def _world(clock: FakeClock) -> dict[str, Any]:

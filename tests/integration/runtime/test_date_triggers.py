@@ -14,7 +14,8 @@ from domain.customers import services
 from domain.customers.attributes import create_attribute_definition
 from domain.customers.commands import PersonInput
 from domain.persistence import models as m
-from workflows.runtime import dispatch, relay, timers
+from tests.runtime_clock import FakeClock, fire_due, installed_clock
+from workflows.runtime import relay
 from workflows.runtime.dates import timer_key
 from workflows.runtime.deploy import deploy_texts
 
@@ -41,30 +42,10 @@ templates:
 """
 
 
-class FakeClock:
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now.astimezone(dt.UTC)
-
-
 @pytest.fixture
 def clock() -> Iterator[FakeClock]:
-    fake = FakeClock(MONDAY_10)
-    dispatch.set_clock(fake)
-    dispatch.install()
-    yield fake
-    dispatch.set_clock(None)
-    timers.set_timer_handler(None)
-    relay.set_event_handler(None)
-
-
-async def _fire_due(clock: FakeClock) -> int:
-    fired = 0
-    for timer in await timers.claim_due_timers(clock()):
-        fired += await timers.fire_timer(timer.id, timer.claim_token, clock())
-    return fired
+    with installed_clock(MONDAY_10) as fake:
+        yield fake
 
 
 async def _deploy(clock: FakeClock, flow: str = FLOW) -> None:
@@ -117,11 +98,11 @@ async def test_the_trigger_timer_follows_the_field(
     assert await _pending(lan) == [dt.datetime(2026, 12, 13, 10, 0, tzinfo=ICT)]
     # the old due time passes: nothing fires
     clock.now = dt.datetime(2026, 12, 3, 10, 1, tzinfo=ICT)
-    assert await _fire_due(clock) == 0
+    assert await fire_due(clock) == 0
     assert await m.WorkflowRun.filter(subject_id=lan.id).count() == 0
     # the new one fires and enrolls
     clock.now = dt.datetime(2026, 12, 13, 10, 0, 1, tzinfo=ICT)
-    assert await _fire_due(clock) == 1
+    assert await fire_due(clock) == 1
     run = await m.WorkflowRun.get(subject_id=lan.id)
     assert run.state == "WAITING"
     assert [e.subject for e in await m.EmailMessage.filter(run_id=run.id)] == ["Gia hạn sắp tới"]
@@ -135,7 +116,7 @@ async def test_the_trigger_timer_follows_the_field(
     # the trigger's moment changed too, but the run is still live: its new timer is armed
     # and enrolls nobody twice (reenroll needs the previous run to have ended)
     clock.now = dt.datetime(2026, 12, 22, 0, 0, 1, tzinfo=ICT)
-    assert await _fire_due(clock) >= 1
+    assert await fire_due(clock) >= 1
     run = await m.WorkflowRun.get(id=run.id)
     assert run.state == "COMPLETED"
     sent = [e.subject for e in await m.EmailMessage.filter(run_id=run.id).order_by("id")]
@@ -152,7 +133,7 @@ async def test_a_wait_moved_into_the_past_fires_at_once(
     await relay.relay_events()
     # seven days before the 30th is behind us, the 30th is ahead: enrolled at once
     assert await _pending(lan) == [MONDAY_10]
-    assert await _fire_due(clock) == 1
+    assert await fire_due(clock) == 1
     run = await m.WorkflowRun.get(subject_id=lan.id)
     assert run.state == "WAITING"
     clock.now = MONDAY_10 + dt.timedelta(hours=1)
@@ -181,7 +162,7 @@ async def test_cleared_and_past_dates_arm_nothing(
     cancelled = await m.Timer.get(key=timer_key("renewal-reminder", "customer", later.id))
     assert cancelled.status == "CANCELLED"
     # fired once for a moment: an unrelated change later does not arm it again
-    assert await _fire_due(clock) == 1
+    assert await fire_due(clock) == 1
     await services.update_person(soon.id, PersonInput(job_title="CEO"), actor="user:test")
     await relay.relay_events()
     assert await _pending(soon) == []

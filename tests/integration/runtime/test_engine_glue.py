@@ -13,42 +13,23 @@ from domain.activities.interactions import log_interaction
 from domain.customers import services
 from domain.customers.commands import PersonInput
 from domain.persistence import models as m
+from tests.runtime_clock import FakeClock, fire_due, installed_clock
 from workflows.language.validate import BUNDLED_DIR
-from workflows.runtime import dispatch, relay, timers
+from workflows.runtime import relay, timers
 from workflows.runtime.deploy import deploy_texts
 
 ICT = dt.timezone(dt.timedelta(hours=7))
 MONDAY_10 = dt.datetime(2026, 11, 23, 10, 0, tzinfo=ICT)
 
 
-class FakeClock:
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now.astimezone(dt.UTC)
-
-
 @pytest.fixture
 def clock() -> Iterator[FakeClock]:
-    fake = FakeClock(MONDAY_10)
-    dispatch.set_clock(fake)
-    dispatch.install()
-    yield fake
-    dispatch.set_clock(None)
-    timers.set_timer_handler(None)
-    relay.set_event_handler(None)
+    with installed_clock(MONDAY_10) as fake:
+        yield fake
 
 
 def _bundled(*names: str) -> dict[str, str]:
     return {name: (Path(BUNDLED_DIR) / name).read_text(encoding="utf-8") for name in names}
-
-
-async def _fire_due(clock: FakeClock) -> int:
-    fired = 0
-    for timer in await timers.claim_due_timers(clock()):
-        fired += await timers.fire_timer(timer.id, timer.claim_token, clock())
-    return fired
 
 
 async def _lead(email: str, **extra: object) -> m.Customer:
@@ -93,9 +74,9 @@ async def test_welcome_nurture_from_creation_to_tips(database: str, clock: FakeC
     assert welcome.subject.startswith("Chào mừng Trần Lan")
     # nothing is due before two days have passed
     clock.now = MONDAY_10 + dt.timedelta(days=1, hours=23)
-    assert await _fire_due(clock) == 0
+    assert await fire_due(clock) == 0
     clock.now = MONDAY_10 + dt.timedelta(days=2, seconds=1)
-    assert await _fire_due(clock) == 1
+    assert await fire_due(clock) == 1
     run = await m.WorkflowRun.get(id=run.id)
     assert run.state == "COMPLETED"
     subjects = [e.subject for e in await m.EmailMessage.filter(run_id=run.id).order_by("id")]
@@ -123,7 +104,7 @@ async def test_goal_met_mid_run_converts_and_sends_nothing_more(
     run = await m.WorkflowRun.get(subject_id=lan.id)
     assert run.state == "CONVERTED"
     clock.now = MONDAY_10 + dt.timedelta(days=3)
-    assert await _fire_due(clock) == 0
+    assert await fire_due(clock) == 0
     assert await m.EmailMessage.filter(run_id=run.id).count() == 1
 
 
@@ -148,7 +129,7 @@ async def test_no_consent_is_suppressed_and_unsubscribe_exits(
     loud_run = await m.WorkflowRun.get(subject_id=loud.id)
     assert loud_run.state == "EXITED"
     clock.now = MONDAY_10 + dt.timedelta(days=3)
-    await _fire_due(clock)
+    await fire_due(clock)
     assert await m.EmailMessage.filter(run_id=loud_run.id).count() == 1
 
 
@@ -195,7 +176,7 @@ async def test_schedule_trigger_enrolls_the_segment_each_tick(
         occurred_at=clock.now - dt.timedelta(days=10),
         actor="user:test",
     )
-    assert await _fire_due(clock) == 1
+    assert await fire_due(clock) == 1
     enrolled = set(await m.WorkflowRun.all().values_list("subject_id", flat=True))
     assert enrolled == {dormant.id}
     assert lead.id not in enrolled
@@ -203,7 +184,7 @@ async def test_schedule_trigger_enrolls_the_segment_each_tick(
     assert following.due_at == tick.due_at + dt.timedelta(days=7)
     # the next tick respects reenroll: {after: 90d}
     clock.now = following.due_at + dt.timedelta(seconds=1)
-    assert await _fire_due(clock) == 1
+    assert await fire_due(clock) == 1
     assert await m.WorkflowRun.filter(subject_id=dormant.id).count() == 1
 
 
@@ -242,11 +223,11 @@ async def test_meeting_follow_up_reminds_owner_then_team_lead(
     # vn-office: the end of the next working day after Monday 10:00 is Tuesday 17:30
     assert task.due_at == dt.datetime(2026, 12, 8, 17, 30, tzinfo=ICT)
     clock.now = dt.datetime(2026, 12, 8, 17, 29, tzinfo=ICT)
-    assert await _fire_due(clock) == 0
+    assert await fire_due(clock) == 0
     clock.now = dt.datetime(2026, 12, 8, 17, 31, tzinfo=ICT)  # overdue: remind the owner
-    assert await _fire_due(clock) == 1
+    assert await fire_due(clock) == 1
     clock.now = dt.datetime(2026, 12, 9, 17, 31, tzinfo=ICT)  # a working day later: the lead
-    assert await _fire_due(clock) == 1
+    assert await fire_due(clock) == 1
     sent = await m.EmailMessage.filter(run_id=run.id).order_by("id")
     assert [e.to_address for e in sent] == ["owner@rapport.vn", "lead@rapport.vn"]
     assert "Nhắc việc" in sent[0].subject
@@ -274,7 +255,7 @@ async def test_meeting_follow_up_done_in_time_converts(database: str, clock: Fak
     run = await m.WorkflowRun.get(subject_id=customer.id)
     assert run.state == "CONVERTED"
     clock.now = dt.datetime(2026, 11, 26, 18, 0, tzinfo=ICT)
-    assert await _fire_due(clock) == 0
+    assert await fire_due(clock) == 0
     assert await m.EmailMessage.filter(run_id=run.id).count() == 0
 
 

@@ -13,7 +13,8 @@ from domain.customers import services
 from domain.customers.commands import PersonInput
 from domain.errors import NotFound, ValidationFailed
 from domain.persistence import models as m
-from workflows.runtime import admin, dispatch, relay, timers
+from tests.runtime_clock import FakeClock, fire_due, installed_clock
+from workflows.runtime import admin
 from workflows.runtime.deploy import deploy_texts
 from workflows.runtime.run_migration import UnmappedSteps, migrate_runs
 
@@ -44,30 +45,10 @@ steps:
 """
 
 
-class FakeClock:
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now.astimezone(dt.UTC)
-
-
 @pytest.fixture
 def clock() -> Iterator[FakeClock]:
-    fake = FakeClock(MONDAY_10)
-    dispatch.set_clock(fake)
-    dispatch.install()
-    yield fake
-    dispatch.set_clock(None)
-    timers.set_timer_handler(None)
-    relay.set_event_handler(None)
-
-
-async def _fire_due(clock: FakeClock) -> int:
-    fired = 0
-    for timer in await timers.claim_due_timers(clock()):
-        fired += await timers.fire_timer(timer.id, timer.claim_token, clock())
-    return fired
+    with installed_clock(MONDAY_10) as fake:
+        yield fake
 
 
 async def _runs_on_v1(clock: FakeClock, count: int) -> list[m.WorkflowRun]:
@@ -149,7 +130,7 @@ async def test_a_wait_mapped_to_a_wait_keeps_its_due_time(database: str, clock: 
     assert (await m.WorkflowRun.get(id=second.id)).version_id == second.version_id != v2.id
     # it goes on with the new version's steps at the old due time
     clock.now = MONDAY_10 + dt.timedelta(days=2, seconds=1)
-    assert await _fire_due(clock) == 1
+    assert await fire_due(clock) == 1
     run = await m.WorkflowRun.get(id=run.id)
     assert run.state == "COMPLETED"
     assert await _sent(run) == ["Xin chào", "Ưu đãi"]

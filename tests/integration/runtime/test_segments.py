@@ -13,7 +13,8 @@ from domain.activities.interactions import log_interaction
 from domain.customers import services
 from domain.customers.commands import PersonInput
 from domain.persistence import models as m
-from workflows.runtime import dispatch, relay, segments, timers
+from tests.runtime_clock import FakeClock, fire_due, installed_clock
+from workflows.runtime import relay, segments
 from workflows.runtime.deploy import deploy_texts
 
 ICT = dt.timezone(dt.timedelta(hours=7))
@@ -48,30 +49,10 @@ steps:
 """
 
 
-class FakeClock:
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now.astimezone(dt.UTC)
-
-
 @pytest.fixture
 def clock() -> Iterator[FakeClock]:
-    fake = FakeClock(MONDAY_10)
-    dispatch.set_clock(fake)
-    dispatch.install()
-    yield fake
-    dispatch.set_clock(None)
-    timers.set_timer_handler(None)
-    relay.set_event_handler(None)
-
-
-async def _fire_due(clock: FakeClock) -> int:
-    fired = 0
-    for timer in await timers.claim_due_timers(clock()):
-        fired += await timers.fire_timer(timer.id, timer.claim_token, clock())
-    return fired
+    with installed_clock(MONDAY_10) as fake:
+        yield fake
 
 
 async def _deploy(clock: FakeClock, *flows: str) -> None:
@@ -152,7 +133,7 @@ async def test_the_tick_notices_time_based_conditions(database: str, clock: Fake
     assert await _stays(an, "quiet-customers") == []
     # eleven days later nothing happened to An, but 30 days have passed since the call
     clock.now = MONDAY_10 + dt.timedelta(days=11)
-    assert await _fire_due(clock) == 1  # the tick (one, however late: it re-arms from now)
+    assert await fire_due(clock) == 1  # the tick (one, however late: it re-arms from now)
     assert await _stays(an, "quiet-customers") == [(True, False)]
     await relay.relay_events()
     run = await m.WorkflowRun.get(subject_id=an.id)
@@ -171,5 +152,5 @@ async def test_the_tick_notices_time_based_conditions(database: str, clock: Fake
     ]
     # and the next tick changes nothing
     clock.now = following.due_at + dt.timedelta(seconds=1)
-    assert await _fire_due(clock) == 1
+    assert await fire_due(clock) == 1
     assert await _stays(an, "quiet-customers") == [(True, True)]

@@ -14,30 +14,18 @@ from domain.tickets.conversation import reply_to_ticket
 from domain.tickets.lifecycle import create_ticket
 from tests.integration.runtime.sla_desk import SHIPPED
 from tests.integration.runtime.ticket_escalation import build_desk
-from workflows.runtime import dispatch, relay, timers
+from tests.runtime_clock import FakeClock, installed_clock
+from workflows.runtime import relay, timers
 from workflows.runtime.deploy import deploy_texts
 
 MIN = dt.timedelta(minutes=1)
 
 
-class FakeClock:
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Iterator[FakeClock]:
     # Tickets are stamped by the database's clock: the test's clock starts there.
-    fake = FakeClock(dt.datetime.now(dt.UTC))
-    dispatch.set_clock(fake)
-    dispatch.install()
-    yield fake
-    dispatch.set_clock(None)
-    timers.set_timer_handler(None)
-    relay.set_event_handler(None)
+    with installed_clock(dt.datetime.now(dt.UTC)) as fake:
+        yield fake
 
 
 async def _run_until(clock: FakeClock, moment: dt.datetime) -> None:

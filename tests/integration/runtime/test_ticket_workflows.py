@@ -14,7 +14,8 @@ from domain.persistence import models as m
 from domain.staff.users import create_user
 from domain.tickets.lifecycle import change_ticket_status, create_ticket
 from tests.integration.runtime.ticket_escalation import TEXTS, build_desk
-from workflows.runtime import dispatch, relay, timers
+from tests.runtime_clock import FakeClock, fire_due, installed_clock
+from workflows.runtime import relay
 from workflows.runtime.deploy import deploy_texts
 from workflows.runtime.ticket_recipients import ticket_staff
 
@@ -22,30 +23,10 @@ ICT = dt.timezone(dt.timedelta(hours=7))
 MONDAY_10 = dt.datetime(2026, 12, 7, 10, 0, tzinfo=ICT)
 
 
-class FakeClock:
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now.astimezone(dt.UTC)
-
-
 @pytest.fixture
 def clock() -> Iterator[FakeClock]:
-    fake = FakeClock(MONDAY_10)
-    dispatch.set_clock(fake)
-    dispatch.install()
-    yield fake
-    dispatch.set_clock(None)
-    timers.set_timer_handler(None)
-    relay.set_event_handler(None)
-
-
-async def _fire_due(clock: FakeClock) -> int:
-    fired = 0
-    for timer in await timers.claim_due_timers(clock()):
-        fired += await timers.fire_timer(timer.id, timer.claim_token, clock())
-    return fired
+    with installed_clock(MONDAY_10) as fake:
+        yield fake
 
 
 async def test_urgent_gold_ticket_escalates_twice(database: str, clock: FakeClock) -> None:
@@ -75,9 +56,9 @@ async def test_urgent_gold_ticket_escalates_twice(database: str, clock: FakeCloc
     assert escalations[0].actor == f"workflow:run:{run.id}:step:level-1"
 
     clock.now = MONDAY_10 + dt.timedelta(minutes=29)
-    assert await _fire_due(clock) == 0
+    assert await fire_due(clock) == 0
     clock.now = MONDAY_10 + dt.timedelta(minutes=30, seconds=1)
-    assert await _fire_due(clock) == 1
+    assert await fire_due(clock) == 1
     stored = await m.Ticket.get(id=ticket.id)
     # escalated to the manager: the lead's own manager, who now holds the ticket
     assert (stored.escalation_level, stored.assignee_id) == (2, desk.director)
@@ -107,7 +88,7 @@ async def test_solved_within_grace_stops_at_level_one(database: str, clock: Fake
     await change_ticket_status(ticket.id, status="SOLVED", actor="user:test")
     await relay.relay_events()
     clock.now = MONDAY_10 + dt.timedelta(hours=1)
-    assert await _fire_due(clock) == 1
+    assert await fire_due(clock) == 1
     run = await m.WorkflowRun.get(subject_type="ticket", subject_id=ticket.id)
     assert run.state == "COMPLETED"
     assert (await m.Ticket.get(id=ticket.id)).escalation_level == 1
