@@ -34,6 +34,7 @@ from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 from tortoise.expressions import F, Q
+from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from domain.persistence.models import EmailMessage, WorkflowRunStep
@@ -306,16 +307,30 @@ async def deliverable_email_ids(
     The scheduler enqueues ``send_email`` for them; :func:`deliver` makes duplicates harmless.
     """
     policy = policy or _outbox_policy
-    now = utc(now)
+    return await unattended_ids(
+        EmailMessage, utc(now), stale_after=policy.stale_after, grace=grace, limit=limit
+    )
+
+
+async def unattended_ids(
+    outbox: type[Model],
+    now: dt.datetime,
+    *,
+    stale_after: dt.timedelta,
+    grace: dt.timedelta,
+    limit: int,
+) -> list[int]:
+    """Rows of an outbox (e-mails, webhooks: same status columns) nobody seems to be delivering:
+    PENDING and due for more than ``grace``, or SENDING for longer than ``stale_after``."""
     overdue = Q(status="PENDING") & (
         Q(next_attempt_at__isnull=True, created_at__lte=now - grace)
         | Q(next_attempt_at__lte=now - grace)
     )
-    stale = Q(status="SENDING", sending_since__lte=now - policy.stale_after)
+    stale = Q(status="SENDING", sending_since__lte=now - stale_after)
     ids = (
-        await EmailMessage.filter(overdue | stale)
+        await outbox.filter(overdue | stale)
         .order_by("id")
         .limit(limit)
         .values_list("id", flat=True)
     )
-    return [int(message_id) for message_id in ids]  # type: ignore[call-overload]
+    return [int(row_id) for row_id in ids]  # type: ignore[call-overload]

@@ -35,7 +35,7 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from domain.persistence.models import WebhookDelivery
-from workflows.runtime.email import Delivery, RetryPolicy, report_failure
+from workflows.runtime.email import Delivery, RetryPolicy, report_failure, unattended_ids
 from workflows.runtime.timers import utc
 
 logger = logging.getLogger(__name__)
@@ -222,16 +222,6 @@ async def deliverable_webhook_ids(
     message was lost), or SENDING for longer than ``stale_after``. For the scheduler's sweep,
     like :func:`workflows.runtime.email.deliverable_email_ids`."""
     policy = policy or DEFAULT_POLICY
-    now = utc(now)
-    overdue = Q(status="PENDING") & (
-        Q(next_attempt_at__isnull=True, created_at__lte=now - grace)
-        | Q(next_attempt_at__lte=now - grace)
+    return await unattended_ids(
+        WebhookDelivery, utc(now), stale_after=policy.stale_after, grace=grace, limit=limit
     )
-    stale = Q(status="SENDING", sending_since__lte=now - policy.stale_after)
-    ids = (
-        await WebhookDelivery.filter(overdue | stale)
-        .order_by("id")
-        .limit(limit)
-        .values_list("id", flat=True)
-    )
-    return [int(delivery_id) for delivery_id in ids]  # type: ignore[call-overload]
