@@ -225,6 +225,11 @@ async def test_events_out_of_scope_never_reach_the_subscriber(
         await south.subscribe("timeline", TIMELINE_UPDATED, {"customerId": ours})
         await until_listening(north, redis_url, ("Customer", _pk(ours)))
         await until_listening(south, redis_url, ("Customer", _pk(theirs)))
+        # South's own customer's creation events are relayed meanwhile: let them all arrive
+        # (a fence published after them, since each socket gets events in publication order).
+        await _all_dispatched()
+        settled = str(await publish_probe(redis_url, "Customer", _pk(theirs)))
+        await south.wait_for(lambda e: e.get("customerChanged", {}).get("eventId") == settled)
         south.events.clear()
 
         await _update_job(http, ours, "Kế toán trưởng")
