@@ -102,13 +102,13 @@ def _commands(
     if isinstance(step, s.UpdateStep):
         values = interpolate(dict(step.update), ctx.variables())
         for field, value in values.items():
-            set_path(ctx.subject, field, value)
+            ctx.set_subject(field, value)
         return [UpdateSubject(key, step_id, values)], {"values": values}
     if isinstance(step, s.AddTagStep | s.RemoveTagStep):
         adding = isinstance(step, s.AddTagStep)
         tags = _tags(step.add_tag if isinstance(step, s.AddTagStep) else step.remove_tag)
         current = [tag for tag in ctx.subject.get("tags") or [] if tag not in tags]
-        ctx.subject["tags"] = current + list(tags) if adding else current
+        ctx.set_subject("tags", current + list(tags) if adding else current)
         change = (
             ChangeTags(key, step_id, add=tags) if adding else ChangeTags(key, step_id, remove=tags)
         )
@@ -129,7 +129,7 @@ def _commands(
     if isinstance(step, s.EscalateStep):
         level, to = step.escalate.level, step.escalate.to
         # As the runtime will store it: conditions later in this transition see the new level.
-        ctx.subject["escalationLevel"] = max(level, int(ctx.subject.get("escalationLevel") or 0))
+        ctx.set_subject("escalationLevel", max(level, int(ctx.subject.get("escalationLevel") or 0)))
         return [Escalate(key, step_id, level, to)], {"level": level, "to": to}
     raise TypeError(f"not an action step: {step!r}")
 

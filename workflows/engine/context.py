@@ -3,7 +3,6 @@ the input's instant and event, and the commands produced so far."""
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -53,27 +52,46 @@ class Context:
     commands: list[Command] = field(default_factory=list)
     subject: dict[str, Any] = field(default_factory=dict)
 
+    _cel_subject: dict[str, Any] | None = field(default=None, init=False, repr=False)
+
     def __post_init__(self) -> None:
         # Changes made by this transition's own update/tag steps are seen by the steps after
-        # them (goal, exit_when, conditions) before the runtime reloads the subject.
-        self.subject = copy.deepcopy(dict(self.env.subject))
+        # them (goal, exit_when, conditions) before the runtime reloads the subject. A shallow
+        # copy is enough: those steps replace values and copy nested maps before changing
+        # them (see ``set_subject``), so the environment's subject is never changed.
+        self.subject = dict(self.env.subject)
+
+    def set_subject(self, path: str, value: Any) -> None:
+        """Set a subject field (``a.b.c`` for a nested one) for the rest of this transition."""
+        *parents, last = path.split(".")
+        target = self.subject
+        for part in parents:
+            child = target.get(part)
+            # A copy: the maps inside the subject are shared with the environment's.
+            child = dict(child) if isinstance(child, Mapping) else {}
+            target[part] = child
+            target = child
+        target[last] = value
+        self._cel_subject = None
 
     # ---- CEL and template variables -------------------------------------------------------
 
     def variables(self) -> dict[str, Any]:
         event = self.event if self.event is not None else self.state.vars.get("event") or {}
-        return cel_ready(
-            {
-                "subject": self.subject,
-                "event": dict(event),
-                "run": {
-                    "id": self.env.run_id,
-                    "startedAt": self.env.started_at,
-                    "vars": self.state.vars,
-                },
-                "now": self.now,
-            }
-        )
+        if self._cel_subject is None:
+            # Converted once per transition (it is most of the variables), again only after
+            # set_subject changed it.
+            self._cel_subject = cel_ready(self.subject)
+        return {
+            "subject": self._cel_subject,
+            "event": cel_ready(dict(event)),
+            "run": {
+                "id": self.env.run_id,
+                "startedAt": cel_ready(self.env.started_at),
+                "vars": cel_ready(self.state.vars),
+            },
+            "now": cel_ready(self.now),
+        }
 
     # ---- time zones and calendars ---------------------------------------------------------
 

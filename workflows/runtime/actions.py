@@ -28,10 +28,10 @@ from workflows.engine.context import json_safe
 from workflows.language.templates import render
 from workflows.language.validate import Definitions
 from workflows.runtime.email import enqueue_email
+from workflows.runtime.run_writes import RunWrites
 from workflows.runtime.subjects import user_map
 from workflows.runtime.teams import find_team
 from workflows.runtime.ticket_recipients import ticket_staff, ticket_staff_address
-from workflows.runtime.timers import cancel_timer, schedule_timer
 from workflows.runtime.webhooks import enqueue_webhook
 
 logger = logging.getLogger(__name__)
@@ -181,21 +181,27 @@ async def carry_out(
     subject: dict[str, Any],
     now: dt.datetime,
     enroll: Any,
+    writes: RunWrites,
     event: dict[str, Any] | None = None,
-) -> None:
+) -> bool:
     """Apply ``commands`` in order, inside the caller's transaction; templates see ``event``,
-    the run's triggering (or last awaited) event, e.g. ``event.sla.dueAt``."""
+    the run's triggering (or last awaited) event, e.g. ``event.sla.dueAt``.
+
+    History lines and the run's timers go to ``writes`` (flushed by the caller); any other
+    effect flushes ``writes`` first. True when an effect reached beyond the run's own rows
+    (a subject loaded before may now be stale)."""
     variables = {
         "subject": subject,
         "event": event or {},
         "run": {"id": run.id, "startedAt": run.started_at},
         "now": now,
     }
+    effects = False
     for command in commands:
         actor = actor_of(run, command.step_id)
         if isinstance(command, cmd.RecordStep):
-            await m.WorkflowRunStep.create(
-                run_id=run.id,
+            writes.record_step(
+                run.id,
                 step_id=command.step_id,
                 kind=command.kind,
                 outcome=command.outcome,
@@ -203,13 +209,19 @@ async def carry_out(
                 at=command.at,
                 input_key=command.key,
             )
-        elif isinstance(command, cmd.ScheduleTimer):
-            await schedule_timer(
-                run_id=run.id, key=command.key, due_at=command.due_at, purpose=command.purpose
-            )
-        elif isinstance(command, cmd.CancelTimer):
-            await cancel_timer(run_id=run.id, key=command.key)
-        elif isinstance(command, cmd.SendEmail):
+            continue
+        if isinstance(command, cmd.ScheduleTimer):
+            writes.schedule_timer(run.id, command.key, command.due_at, command.purpose)
+            continue
+        if isinstance(command, cmd.CancelTimer):
+            writes.cancel_timer(run.id, command.key)
+            continue
+        if isinstance(command, cmd.EndRun):
+            run.ended_at = now
+            continue
+        await writes.flush()
+        effects = True
+        if isinstance(command, cmd.SendEmail):
             address = _subject_address(_for_subject(run, command.to), subject)
             if address:
                 await _message(
@@ -294,13 +306,11 @@ async def carry_out(
             subject["escalationLevel"] = ticket.escalation_level
             if target is not None:
                 subject["assignee"] = user_map(target)
-        elif isinstance(command, cmd.EndRun):
-            run.ended_at = now
         else:
             # A step this subject has no meaning for (tags or an owner on a deal or a
             # ticket): in the run's history with this note rather than silently dropped.
-            await m.WorkflowRunStep.create(
-                run_id=run.id,
+            writes.record_step(
+                run.id,
                 step_id=command.step_id,
                 kind=type(command).__name__,
                 outcome="NOT_SUPPORTED",
@@ -308,3 +318,4 @@ async def carry_out(
                 at=now,
                 input_key=f"{command.key}:unsupported",
             )
+    return effects

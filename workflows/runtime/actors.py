@@ -60,16 +60,27 @@ async def _fire_timer(timer_id: int, claim_token: str | None = None) -> None:
 
 
 async def _fire_timers(claims: list[list[Any]]) -> None:
-    """Fire several claimed timers, each ``[timer_id, claim_token]``, one transaction each.
+    """Fire several claimed timers, each ``[timer_id, claim_token]``, in one transaction.
 
-    The scheduler batches claims into one message to spare Redis and Dramatiq a round trip per
-    timer; every guarantee stays per timer. A timer whose firing fails is logged and skipped:
-    it stays CLAIMED and is claimed again when its lease expires (as with ``fire_timer``,
-    which Dramatiq does not retry), and the batch's other timers still fire.
+    The scheduler batches claims into one message, and the worker applies them together: one
+    round trip to Redis and one transaction with a few statements per kind of write for the
+    whole batch, instead of per timer. If the batch fails (a run whose transition raises, a
+    deadlock), nothing of it committed, and its timers are fired one by one, each in its own
+    transaction: a timer that fails alone is logged and stays CLAIMED, and is claimed again
+    when its lease expires (as with ``fire_timer``, which Dramatiq does not retry).
     """
-    for timer_id, claim_token in claims:
+    pairs = [(int(timer_id), claim_token) for timer_id, claim_token in claims]
+    try:
+        await _with_outbox(timers.fire_timers(pairs, dispatch.utcnow()))
+        return
+    except Exception:
+        if len(pairs) == 1:
+            logger.exception("timer %s failed to fire; retried after its lease", pairs[0][0])
+            return
+        logger.warning("a batch of %s timers failed; firing them one by one", len(pairs))
+    for timer_id, claim_token in pairs:
         try:
-            await _fire_timer(int(timer_id), claim_token)
+            await _fire_timer(timer_id, claim_token)
         except Exception:
             logger.exception("timer %s failed to fire; retried after its lease", timer_id)
 

@@ -202,7 +202,8 @@ async def retry_run(run_id: int, *, actor: str, now: dt.datetime) -> m.WorkflowR
             run.id,
             {"state": ["FAILED", "ACTIVE"], "step": [None, failed.step_id if failed else None]},
         )
-        run = await apply_input(run, SubjectChanged(now=now), now)
+        # The run exists: this transaction holds it.
+        run = await apply_input(run, SubjectChanged(now=now), now) or run
     return run
 
 

@@ -11,12 +11,24 @@ from workflows.engine import EventArrived, TimerFired
 from workflows.language.spec import DateTrigger, EventTrigger, ScheduleTrigger, SegmentTrigger
 from workflows.runtime import clock, dates, relay, schedules, segments, timers
 from workflows.runtime.deploy import version_definitions
-from workflows.runtime.runs import apply_input, enroll, live_runs
+from workflows.runtime.runs import apply_input, apply_inputs, enroll, live_runs
 from workflows.runtime.subjects import customer_subject, customer_subjects, load_subject
 
 # The runtime's one injectable clock lives in clock.py (the e-mail outbox reads it too).
 set_clock = clock.set_clock
 utcnow = clock.utcnow
+
+
+async def on_timers(fired: list[m.Timer]) -> None:
+    """Several timers fired together: the runs' transitions are applied as one batch (see
+    :func:`~workflows.runtime.runs.apply_inputs`), the other timers one by one."""
+    now = utcnow()
+    await apply_inputs(
+        [(t.run_id, TimerFired(key=t.key, now=now)) for t in fired if t.run_id is not None], now
+    )
+    for timer in fired:
+        if timer.run_id is None:
+            await on_timer(timer)
 
 
 async def on_timer(timer: m.Timer) -> None:
@@ -33,9 +45,8 @@ async def on_timer(timer: m.Timer) -> None:
         elif timer.purpose == segments.PURPOSE:
             await segments.tick(utcnow())
         return
-    run = await m.WorkflowRun.get_or_none(id=timer.run_id)
-    if run is not None:
-        await apply_input(run, TimerFired(key=timer.key, now=utcnow()), utcnow())
+    now = utcnow()
+    await apply_input(timer.run_id, TimerFired(key=timer.key, now=now), now)
 
 
 async def _event_data(event: m.DomainEvent) -> tuple[dict[str, Any], dict[str, int]]:
@@ -172,7 +183,7 @@ async def date_reached(payload: dict[str, Any], now: dt.datetime) -> None:
 
 def install() -> None:
     """Make fired timers and relayed events drive workflow runs in this process."""
-    timers.set_timer_handler(on_timer)
+    timers.set_timer_handler(on_timer, batch=on_timers)
     relay.set_event_handler(on_event)
 
 

@@ -10,11 +10,12 @@ exactly once even when its message is delivered twice.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from domain.calendars import BUILTIN_CALENDARS, BusinessCalendar
 from domain.persistence import models as m
 from domain.recording import record
 from workflows.engine import (
@@ -27,61 +28,162 @@ from workflows.engine import (
     should_enroll,
 )
 from workflows.engine.model import ENDED
-from workflows.language.validate import Definitions
 from workflows.runtime.actions import carry_out
-from workflows.runtime.deploy import version_definitions
-from workflows.runtime.subjects import load_subject
+from workflows.runtime.run_writes import RunWrites
+from workflows.runtime.subjects import load_subject, load_subjects
+from workflows.runtime.versions import load_version
 
 LIVE_STATES = ("ACTIVE", "WAITING")
 
 
-def _calendars(definitions: Definitions) -> dict[str, BusinessCalendar]:
-    calendars = dict(BUILTIN_CALENDARS)
-    for key, data in definitions.calendars.items():
-        calendars[key] = BusinessCalendar.from_data(key, data)
-    return calendars
+#: The runs, their workflows' status and their versions' hash: what a transition reads first.
+_LOCK_RUNS = (
+    "SELECT r.*, w.status AS workflow_status, v.content_hash AS version_hash "
+    "FROM workflow_runs r JOIN workflows w ON w.id = r.workflow_id "
+    "JOIN workflow_versions v ON v.id = r.version_id WHERE r.id IN ({marks}) ORDER BY r.id"
+)
 
 
-async def apply_input(run: m.WorkflowRun, event: Input, now: dt.datetime) -> m.WorkflowRun:
+@dataclass
+class _Locked:
+    run: m.WorkflowRun
+    workflow_status: str
+    version_hash: str
+
+
+async def _lock_runs(connection: Any, run_ids: list[int]) -> dict[int, _Locked]:
+    """The runs (PostgreSQL: locked FOR UPDATE, in id order so concurrent batches cannot
+    deadlock on them; SQLite serializes writers) with their workflow's status and their
+    version's content hash, in one statement. Missing runs are absent."""
+    if connection.capabilities.dialect == "postgres":
+        marks = ", ".join(f"${index}" for index in range(1, len(run_ids) + 1))
+        sql = _LOCK_RUNS.format(marks=marks) + " FOR UPDATE OF r"
+    else:
+        sql = _LOCK_RUNS.format(marks=", ".join("?" for _ in run_ids))
+    locked: dict[int, _Locked] = {}
+    for row in await connection.execute_query_dict(sql, run_ids):
+        # The ORM's own row-to-model conversion (SQLite's text datetimes, JSON columns); it
+        # ignores the two extra columns.
+        run = m.WorkflowRun._init_from_db(**row)
+        locked[run.id] = _Locked(run, str(row["workflow_status"]), str(row["version_hash"]))
+    return locked
+
+
+class _Subjects:
+    """The subjects of a batch's runs, loaded together; reloaded one by one once a transition
+    has changed records beyond its own run (a field update, a tag), which may be one of them."""
+
+    def __init__(self) -> None:
+        self.maps: dict[tuple[str, int], dict[str, Any] | None] = {}
+
+    async def preload(self, runs: list[m.WorkflowRun]) -> None:
+        by_type: dict[str, set[int]] = {}
+        for run in runs:
+            by_type.setdefault(run.subject_type, set()).add(run.subject_id)
+        for subject_type, ids in by_type.items():
+            found = await load_subjects(subject_type, ids)
+            for subject_id in ids:
+                self.maps[(subject_type, subject_id)] = found.get(subject_id)
+
+    async def get(self, subject_type: str, subject_id: int) -> dict[str, Any] | None:
+        key = (subject_type, subject_id)
+        if key not in self.maps:
+            self.maps[key] = await load_subject(subject_type, subject_id)
+        return self.maps[key]
+
+    def forget(self) -> None:
+        self.maps.clear()
+
+
+async def apply_input(
+    run: m.WorkflowRun | int, event: Input, now: dt.datetime
+) -> m.WorkflowRun | None:
+    """Apply ``event`` to the run (a row or its id) in one transaction; the run as saved, or
+    None when it does not exist. An ended run is returned unchanged."""
+    run_id = run if isinstance(run, int) else run.id
+    (result,) = await apply_inputs([(run_id, event)], now)
+    return result
+
+
+async def apply_inputs(
+    inputs: Sequence[tuple[int, Input]], now: dt.datetime
+) -> list[m.WorkflowRun | None]:
+    """Apply each ``(run id, input)`` in order, all in one transaction (the caller's, if it
+    has one); per input, the run as saved, or None when it does not exist.
+
+    The runs are read and locked with one statement, their subjects loaded together, and
+    their history, timers and states written with one statement per kind (:class:`RunWrites`).
+    A run given several inputs takes them in order, one per round, each round seeing the
+    previous one's writes.
+    """
+    results: list[m.WorkflowRun | None] = [None] * len(inputs)
+    pending = list(enumerate(inputs))
     async with in_transaction() as connection:
-        if connection.capabilities.dialect == "postgres":
-            run = await m.WorkflowRun.select_for_update().using_db(connection).get(id=run.id)
-        else:
-            run = await m.WorkflowRun.get(id=run.id)
-        if run.state in ENDED:
-            return run
-        version = await m.WorkflowVersion.get(id=run.version_id)
-        workflow_row = await m.Workflow.get(id=run.workflow_id)
-        definition, definitions = version_definitions(version)
-        subject = await load_subject(run.subject_type, run.subject_id)
+        while pending:
+            batch: list[tuple[int, int, Input]] = []
+            later: list[tuple[int, tuple[int, Input]]] = []
+            seen: set[int] = set()
+            for index, (run_id, event) in pending:
+                if run_id in seen:
+                    later.append((index, (run_id, event)))
+                else:
+                    seen.add(run_id)
+                    batch.append((index, run_id, event))
+            await _apply_round(connection, batch, now, results)
+            pending = later
+    return results
+
+
+async def _apply_round(
+    connection: Any,
+    batch: list[tuple[int, int, Input]],
+    now: dt.datetime,
+    results: list[m.WorkflowRun | None],
+) -> None:
+    locked = await _lock_runs(connection, sorted({run_id for _, run_id, _ in batch}))
+    subjects = _Subjects()
+    await subjects.preload([entry.run for entry in locked.values() if entry.run.state not in ENDED])
+    writes = RunWrites(connection)
+    for index, run_id, event in batch:
+        entry = locked.get(run_id)
+        if entry is None:
+            continue
+        row = results[index] = entry.run
+        if row.state in ENDED:
+            continue
+        version = await load_version(row.version_id, entry.version_hash)
+        subject = await subjects.get(row.subject_type, row.subject_id)
         env = Environment(
-            run_id=str(run.id),
-            started_at=run.started_at,
+            run_id=str(row.id),
+            started_at=row.started_at,
             subject=subject or {"deleted": True},
-            calendars=_calendars(definitions),
-            paused=workflow_row.status == "PAUSED",
+            calendars=version.calendars,
+            paused=entry.workflow_status == "PAUSED",
         )
-        transition = advance(definition, RunState.from_json(run.state_json), event, env)
-        await carry_out(
-            run,
+        transition = advance(version.workflow, RunState.from_json(row.state_json), event, env)
+        effects = await carry_out(
+            row,
             transition.commands,
-            definitions,
-            subject or {},
+            version.definitions,
+            dict(subject or {}),
             now,
             enroll_by_key,
+            writes,
             event=transition.state.vars.get("event"),
         )
+        if effects:
+            subjects.forget()
         state = transition.state
-        run.state_json = state.to_json()
-        run.state = state.status
+        row.state_json = state.to_json()
+        row.state = state.status
         splits = state.vars.get("splits")
-        if isinstance(splits, dict) and splits and run.split_arm is None:
-            run.split_arm = str(next(iter(splits.values())))
-        if state.status in ENDED and run.ended_at is None:
-            run.ended_at = now
-        run.lock_version += 1
-        await run.save()
-        return run
+        if isinstance(splits, dict) and splits and row.split_arm is None:
+            row.split_arm = str(next(iter(splits.values())))
+        if state.status in ENDED and row.ended_at is None:
+            row.ended_at = now
+        row.lock_version += 1
+        writes.save_run(row)
+    await writes.flush()
 
 
 async def enroll(
@@ -101,8 +203,8 @@ async def enroll(
     """
     if workflow_row.status != "ACTIVE" or workflow_row.current_version_id is None:
         return None
-    version = await m.WorkflowVersion.get(id=workflow_row.current_version_id)
-    definition, _ = version_definitions(version)
+    version = await load_version(workflow_row.current_version_id)
+    definition = version.workflow
     subject = await load_subject(subject_type, subject_id)
     if subject is None:
         return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from typing import Any
 
 from tortoise.functions import Max
@@ -154,6 +154,27 @@ async def load_subject(subject_type: str, subject_id: int) -> dict[str, Any] | N
 
         return await load_ticket_subject(subject_id)
     return None
+
+
+async def load_subjects(subject_type: str, ids: Collection[int]) -> dict[int, dict[str, Any]]:
+    """The subject maps of many subjects of one type, by id (deleted ones are absent), with a
+    few queries per type rather than per subject."""
+    if not ids:
+        return {}
+    if subject_type == "customer":
+        customers = await m.Customer.filter(id__in=list(ids), deleted_at=None)
+        maps = await customer_subjects(customers)
+        return {customer.id: subject for customer, subject in zip(customers, maps, strict=True)}
+    if subject_type == "opportunity":
+        deals = await m.Opportunity.filter(id__in=list(ids), deleted_at=None)
+        maps = await opportunity_subjects(deals)
+        return {deal.id: subject for deal, subject in zip(deals, maps, strict=True)}
+    found: dict[int, dict[str, Any]] = {}
+    for subject_id in ids:
+        subject = await load_subject(subject_type, subject_id)
+        if subject is not None:
+            found[subject_id] = subject
+    return found
 
 
 async def subject_pages(

@@ -186,9 +186,10 @@ async def test_schedule_replaces_and_cancel_and_complete_are_idempotent(database
         await claim_due_timers(dt.datetime(2026, 1, 1))
 
 
-async def test_a_batch_message_fires_each_timer_in_its_own_transaction(database: str) -> None:
-    """``fire_timers`` (the scheduler's batched message): a timer whose handler fails stays
-    CLAIMED for a later claim, and the other timers of the batch fire anyway, once."""
+async def test_a_failing_batch_message_fires_its_timers_one_by_one(database: str) -> None:
+    """``fire_timers`` (the scheduler's batched message) fires its timers in one transaction;
+    when that fails, none of them fired, and each is fired in its own transaction: the timer
+    whose handler fails stays CLAIMED for a later claim, the others fire anyway, once."""
     from workflows.runtime.actors import _fire_timers
 
     seen: list[str] = []
@@ -211,9 +212,44 @@ async def test_a_batch_message_fires_each_timer_in_its_own_transaction(database:
 
     statuses = dict(await Timer.filter(key__in=("a", "bad", "b")).values_list("key", "status"))
     assert statuses == {"a": "FIRED", "bad": "CLAIMED", "b": "FIRED"}
-    assert seen == ["a", "bad", "b", "bad"]  # "bad" rolled back both times
+    # First delivery: the batch (a, bad: rolled back), then one by one (a, bad, b). Second
+    # delivery: only "bad" is still CLAIMED, alone in the batch and again alone.
+    assert seen == ["a", "bad", "a", "bad", "b", "bad", "bad"]
     follow_ups = await Timer.filter(key__startswith="follow-up-of-").values_list("key", flat=True)
     assert sorted(follow_ups) == ["follow-up-of-a", "follow-up-of-b"]
+
+
+async def test_a_batch_message_hands_its_timers_to_the_batch_handler_at_once(
+    database: str,
+) -> None:
+    """With a batch handler registered, the timers of one message still CLAIMED reach it in
+    one call, in due order, and commit together; stale ones are left out."""
+    from workflows.runtime.timers import fire_timers
+
+    batches: list[list[str]] = []
+
+    async def single(timer: Timer) -> None:
+        raise AssertionError("the batch handler takes batches")
+
+    async def batch(fired: list[Timer]) -> None:
+        batches.append([timer.key for timer in fired])
+        for timer in fired:
+            await Timer.create(key=f"follow-up-of-{timer.key}", purpose="wait", due_at=T0)
+
+    for key, due in (("late", T0), ("early", T0 - SECOND), ("gone", T0)):
+        await Timer.create(key=key, purpose="wait", due_at=due)
+    claims = [(t.id, t.claim_token) for t in await claim_due_timers(T0)]
+    await Timer.filter(key="gone").update(status="CANCELLED")
+    set_timer_handler(single, batch=batch)
+    try:
+        assert await fire_timers(claims, T0) == 2
+        assert await fire_timers(claims, T0) == 0  # delivered twice: nothing fires again
+    finally:
+        set_timer_handler(None)
+
+    assert batches == [["early", "late"]]
+    follow_ups = await Timer.filter(key__startswith="follow-up-of-").values_list("key", flat=True)
+    assert sorted(follow_ups) == ["follow-up-of-early", "follow-up-of-late"]
 
 
 async def test_rescheduling_a_run_timer_resets_it_in_one_statement(database: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
 
 import pytest
@@ -205,6 +206,29 @@ def test_an_update_that_cannot_be_evaluated_fails_the_step() -> None:
     run = Driver(workflow("steps:\n  - update: {score: '${ subject.nope + 1 }'}\n"))
     run.start()
     assert run.state.status == "FAILED"
+
+
+def test_updates_are_seen_by_later_steps_and_leave_the_environment_unchanged() -> None:
+    """A transition works on its own view of the subject: a nested update, a tag and a
+    condition after them see the new values; the subject it was given (shared with the
+    other runs of a batch in the runtime) is not changed, not even its nested maps."""
+    given = subject(attributes={"tier": "silver", "score": 1}, tags=["vip"])
+    frozen = json.dumps(given, default=str, sort_keys=True)
+    flow = workflow(
+        "steps:\n"
+        "  - update: {attributes.tier: gold}\n"
+        "  - add_tag: upgraded\n"
+        "  - id: check\n"
+        '    if: \'subject.attributes.tier == "gold" && subject.attributes.score == 1'
+        ' && "upgraded" in subject.tags\'\n'
+        "    then: [{id: yes, add_tag: seen}]\n"
+        "    else: [{id: no, add_tag: missed}]\n"
+    )
+    run = Driver(flow, subject=given)
+    run.start()
+    tags = [c.add for c in of(ChangeTags, run.commands)]
+    assert tags == [("upgraded",), ("seen",)]
+    assert json.dumps(given, default=str, sort_keys=True) == frozen
 
 
 def test_persisting_between_inputs_gives_the_same_continuation() -> None:
