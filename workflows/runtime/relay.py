@@ -7,10 +7,13 @@ commits and the event is delivered again on the next relay: delivery is at-least
 handlers must be idempotent (the engine glue keys its writes by the event id, e.g.
 ``WorkflowRunStep.input_key``).
 
-Order: each event is taken by a conditional update of the *oldest* undispatched row, so two
-relays running at once serialise on it (PostgreSQL: the second waits on the row lock, then
-finds it dispatched and looks again; SQLite: the update takes the write lock). Events are
-therefore handled one at a time, in id order. A failing event stops the batch, so later events
+Order: one relay runs at a time. A relay first takes the ``event-relay`` lease
+(:mod:`~workflows.runtime.leases`); one that finds it held returns at once, so the scheduler's
+kicks (one a second while events wait) never queue relays behind each other's row locks, tying
+up worker threads. The lease is renewed as events go and expires if its holder dies, then the
+next kick goes on. Each event is still taken by a conditional update of the *oldest*
+undispatched row, so even two relays at once (an expired lease whose holder was only slow)
+would handle each event once, in id order. A failing event stops the batch, so later events
 wait for it (a poison event blocks the relay until it is fixed; it is logged every attempt).
 """
 
@@ -23,6 +26,7 @@ from collections.abc import Awaitable, Callable
 from tortoise.transactions import in_transaction
 
 from domain.persistence.models import DomainEvent
+from workflows.runtime import leases
 
 logger = logging.getLogger(__name__)
 
@@ -52,13 +56,39 @@ def set_event_publisher(publisher: EventHandler | None) -> None:
     _event_publisher = publisher
 
 
-async def relay_events(batch: int = 100) -> int:
-    """Dispatch up to ``batch`` undispatched events, oldest first; return how many.
+#: The relay's lease, and how long it lasts without renewal: after a holder's crash, events
+#: wait at most this long for the next relay.
+LEASE = "event-relay"
+LEASE_TTL = dt.timedelta(seconds=15)
+#: The lease is renewed when less than this is left.
+RENEW_BELOW = dt.timedelta(seconds=10)
+
+
+async def relay_events(batch: int = 1000) -> int:
+    """Dispatch up to ``batch`` undispatched events, oldest first; return how many (0 when
+    another relay holds the lease: it is relaying them).
 
     Raises what the handler raised, after committing the events before it.
     """
+    holder = leases.new_holder()
+    started = dt.datetime.now(dt.UTC)
+    if not await leases.take(LEASE, holder, started, LEASE_TTL):
+        return 0
+    try:
+        return await _relay(batch, holder, started + LEASE_TTL)
+    finally:
+        await leases.release(LEASE, holder)
+
+
+async def _relay(batch: int, holder: str, expires: dt.datetime) -> int:
     dispatched = 0
     while dispatched < batch:
+        now = dt.datetime.now(dt.UTC)
+        if expires - now < RENEW_BELOW:
+            if not await leases.renew(LEASE, holder, now, LEASE_TTL):
+                logger.warning("the event relay lost its lease; another relay goes on")
+                break
+            expires = now + LEASE_TTL
         oldest = (
             await DomainEvent.filter(dispatched_at__isnull=True)
             .order_by("id")

@@ -1,10 +1,13 @@
 """Runs in the database: enrolling subjects and applying inputs, each in one transaction.
 
-``apply_input`` is the only place a run changes: it locks the run (PostgreSQL: FOR UPDATE;
-SQLite serializes writers), asks the pure engine for the transition, and writes the new state,
-the step history, the timers and the actions' effects together. Callers run it inside the
-transaction that consumed the input (a fired timer, a relayed event), so an input is applied
-exactly once even when its message is delivered twice.
+``apply_inputs`` (and ``apply_input``, its one-run form) is the only place a run changes: it
+locks the runs (PostgreSQL: FOR UPDATE; SQLite serializes writers), asks the pure engine for
+each transition, and writes the new states, the step history, the timers and the actions'
+effects together. Callers run it inside the transaction that consumed the input (fired timers,
+a relayed event), so an input is applied exactly once even when its message is delivered
+twice. A batch of inputs (the timers of one ``fire_timers`` message) costs the same handful
+of statements as one: the runs are read in one, their subjects loaded together, and their
+writes sent with one statement per kind (:mod:`~workflows.runtime.run_writes`).
 """
 
 from __future__ import annotations

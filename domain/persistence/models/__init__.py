@@ -4,6 +4,7 @@ from domain.persistence.models.activities import Interaction, Task
 from domain.persistence.models.audit import AuditEntry, DomainEvent
 from domain.persistence.models.automation import (
     EmailMessage,
+    RuntimeLease,
     Segment,
     SegmentMembership,
     Timer,
@@ -52,6 +53,7 @@ __models__ = [
     ApiKey,
     Segment,
     SegmentMembership,
+    RuntimeLease,
 ]
 
 __all__ = [
@@ -67,6 +69,7 @@ __all__ = [
     "Pipeline",
     "RefreshToken",
     "Relationship",
+    "RuntimeLease",
     "Segment",
     "SegmentMembership",
     "SlaEvent",

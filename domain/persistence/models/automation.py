@@ -213,3 +213,14 @@ class SegmentMembership(Model):
     class Meta:
         table = "segment_memberships"
         indexes = (("segment_id", "customer_id", "exited_at"), ("customer_id", "exited_at"))
+
+
+# A named lease one process holds at a time (the event relay): taken with a conditional upsert,
+# renewed while the work goes on, released at the end; a holder that dies lets it expire.
+class RuntimeLease(Model):
+    name = fields.CharField(max_length=60, primary_key=True)
+    holder = fields.CharField(max_length=64)
+    expires_at = fields.DatetimeField()
+
+    class Meta:
+        table = "runtime_leases"
