@@ -13,7 +13,8 @@ port; ``crm scheduler`` and K ``crm worker`` processes. Then ``--timers`` runs o
 each waiting on its first ``wait`` step, due evenly over ``--window`` seconds starting a few
 seconds later (one run is enrolled through the engine; the others are bulk copies of it, see
 :mod:`bench.timerbench.workload`). Firing a timer moves its run on to its next wait through
-``workflows.runtime`` in one transaction. Per run, from the database:
+``workflows.runtime``, the timers of one ``fire_timers`` message (10) in one transaction. Per
+run, from the database:
 
 * **transitions/s**: timers fired per second while the system is saturated, i.e. over the
   whole seconds in which every timer fired was already more than 1 s late (the backlog was
