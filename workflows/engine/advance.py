@@ -13,7 +13,7 @@ from workflows.language import steps as s
 from workflows.language.expressions import ExpressionError
 from workflows.language.spec import Workflow
 
-from .conditions import condition_holds, exit_reason, goal_met
+from .conditions import condition_holds, exit_reason, goal_met, unsubscribed
 from .context import Context, json_safe
 from .environment import Environment
 from .execute import end_run, execute, fail_step
@@ -80,13 +80,17 @@ def _run(ctx: Context, *, bypass_window: bool = False) -> None:
 
 
 def _ended_by_conditions(ctx: Context, event_name: str | None = None) -> bool:
-    """Check the goal, then exit_when; end the run and return True if one holds."""
+    """Check the goal, then exit_when, then consent (an unsubscribed customer leaves every
+    marketing workflow); end the run and return True if one holds."""
     if goal_met(ctx):
         end_run(ctx, "CONVERTED", "goal met")
         return True
     reason = exit_reason(ctx, event_name)
     if reason is not None:
         end_run(ctx, "EXITED", f"exit_when: {reason}")
+        return True
+    if ctx.marketing and unsubscribed(ctx.subject):
+        end_run(ctx, "EXITED", "unsubscribed")
         return True
     return False
 

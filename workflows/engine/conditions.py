@@ -13,15 +13,19 @@ from typing import Any
 
 from domain.calendars import BusinessCalendar, is_open, next_opening
 from workflows.language.expressions import ExpressionError, evaluate
-from workflows.language.spec import ExitEvent, SendWindow
+from workflows.language.spec import ExitEvent, SendWindow, Workflow
+from workflows.language.steps import SendEmailStep
 
 from .context import Context
+from .positions import iter_steps
 
 __all__ = [
     "condition_holds",
     "email_suppression",
     "exit_reason",
     "goal_met",
+    "is_marketing",
+    "unsubscribed",
     "window_opening",
 ]
 
@@ -52,6 +56,21 @@ def exit_reason(ctx: Context, event_name: str | None = None) -> str | None:
     return None
 
 
+def is_marketing(workflow: Workflow) -> bool:
+    """A marketing workflow e-mails its customer (a ``send_email`` step to ``subject``).
+    Unsubscribing ends those; a sales follow-up (tasks, notes to staff) and the service mail of
+    a ticket workflow go on."""
+    return workflow.subject == "customer" and any(
+        isinstance(step, SendEmailStep) and step.send_email.to == "subject"
+        for _, step in iter_steps(workflow)
+    )
+
+
+def unsubscribed(subject: Mapping[str, Any]) -> bool:
+    consent = subject.get("consent")
+    return isinstance(consent, Mapping) and bool(consent.get("unsubscribedAt"))
+
+
 def email_suppression(ctx: Context, to: str) -> str | None:
     """Why an email to `to` must not be sent, or None. Only mail to the subject is subject to
     consent: it needs ``consent.emailOptIn`` true and no ``consent.unsubscribedAt``, and the
@@ -60,11 +79,11 @@ def email_suppression(ctx: Context, to: str) -> str | None:
         return None
     if ctx.env.suppressed:
         return "in the suppression segment"
+    if unsubscribed(ctx.subject):
+        return "unsubscribed"
     consent = ctx.subject.get("consent")
     if not isinstance(consent, Mapping):
         return "no email consent"
-    if consent.get("unsubscribedAt"):
-        return "unsubscribed"
     if consent.get("emailOptIn") is not True:
         return "no email consent"
     return None

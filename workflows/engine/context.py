@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -53,6 +54,13 @@ class Context:
     subject: dict[str, Any] = field(default_factory=dict)
 
     _cel_subject: dict[str, Any] | None = field(default=None, init=False, repr=False)
+
+    @cached_property
+    def marketing(self) -> bool:
+        """Whether this is a marketing workflow (see ``conditions.is_marketing``)."""
+        from .conditions import is_marketing  # conditions imports this module
+
+        return is_marketing(self.workflow)
 
     def __post_init__(self) -> None:
         # Changes made by this transition's own update/tag steps are seen by the steps after

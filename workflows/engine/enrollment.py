@@ -16,7 +16,7 @@ from workflows.language.spec import (
     Workflow,
 )
 
-from .conditions import condition_holds
+from .conditions import condition_holds, is_marketing, unsubscribed
 from .context import cel_ready
 
 __all__ = ["EnrollmentHistory", "should_enroll"]
@@ -40,12 +40,15 @@ def should_enroll(
     """Whether to enroll `subject` (the record as CEL sees it) on `event` (the triggering event's
     data, None for schedule, segment and manual enrollments), and why (or why not).
 
-    In order: an active run blocks; ``reenroll: never`` blocks after any earlier run;
+    In order: an active run blocks; an unsubscribed customer is not enrolled in a marketing
+    workflow (one that e-mails the subject); ``reenroll: never`` blocks after any earlier run;
     ``reenroll: {after: D}`` blocks within D of the latest start; the trigger's ``when`` (or the
     schedule's ``for_each: {when}``) must hold; a subject already meeting the goal is not enrolled.
     """
     if history.active:
         return False, "already has an active run"
+    if is_marketing(definition) and unsubscribed(subject):
+        return False, "unsubscribed (a marketing workflow)"
     reenroll = definition.enrollment.reenroll
     if history.started_at:
         if reenroll == "never":

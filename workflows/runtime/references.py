@@ -1,6 +1,8 @@
 """Checks of what workflows refer to in the database, run at deploy (validation is pure and
-cannot see it): the DATE attribute a ``date:`` trigger reads, and the teams ``round_robin`` and
-``least_loaded`` assign within. Each problem points at the reference in its file."""
+cannot see it): the DATE attribute a ``date:`` trigger reads, the teams ``round_robin`` and
+``least_loaded`` assign within, and the staff named by e-mail (a ``notify`` or ``send_email``
+recipient, a task's assignee, a new owner), who must be active users. Each problem points at
+the reference in its file."""
 
 from __future__ import annotations
 
@@ -41,6 +43,19 @@ def _team_references(data: Any) -> Iterator[tuple[YamlPath, str]]:
                     yield (*path, *inner, key), value[key]
 
 
+def _user_references(data: Any) -> Iterator[tuple[YamlPath, str]]:
+    for path, step in walk_steps(data.get("steps"), ("steps",)):
+        places = (
+            (("notify", "to"), (step.get("notify") or {}).get("to")),
+            (("send_email", "to"), (step.get("send_email") or {}).get("to")),
+            (("create_task", "assignee"), (step.get("create_task") or {}).get("assignee")),
+            (("assign", "owner"), (step.get("assign") or {}).get("owner")),
+        )
+        for inner, value in places:
+            if isinstance(value, str) and "@" in value:
+                yield (*path, *inner), value
+
+
 async def reference_problems(texts: dict[str, str], definitions: Definitions) -> list[Problem]:
     """Problems with the database references of the workflows in `texts` (which validated)."""
     problems: list[Problem] = []
@@ -72,4 +87,20 @@ async def reference_problems(texts: dict[str, str], definitions: Definitions) ->
                 known[team] = await find_team(team) is not None
             if not known[team]:
                 problems.append(source.problem(path, f"unknown team {team!r}"))
+    references = [
+        (source, path, address)
+        for source, _workflow in sources
+        for path, address in _user_references(source.data)
+    ]
+    if references:
+        wanted = {address.strip().lower() for _, _, address in references}
+        active = set(
+            await m.User.filter(email__in=wanted, active=True, deleted_at=None).values_list(
+                "email", flat=True
+            )
+        )
+        for source, path, address in references:
+            if address.strip().lower() not in active:
+                message = f"no active user has the e-mail {address!r}"
+                problems.append(source.problem(path, message))
     return problems

@@ -13,10 +13,13 @@ from domain.activities.interactions import log_interaction
 from domain.customers import services
 from domain.customers.commands import PersonInput
 from domain.persistence import models as m
+from domain.staff.users import create_user
 from tests.runtime_clock import FakeClock, fire_due, installed_clock
+from workflows.engine import RunState
 from workflows.language.validate import BUNDLED_DIR
 from workflows.runtime import relay, timers
 from workflows.runtime.deploy import deploy_texts
+from workflows.runtime.runs import enroll
 
 ICT = dt.timezone(dt.timedelta(hours=7))
 MONDAY_10 = dt.datetime(2026, 11, 23, 10, 0, tzinfo=ICT)
@@ -131,6 +134,56 @@ async def test_no_consent_is_suppressed_and_unsubscribe_exits(
     clock.now = MONDAY_10 + dt.timedelta(days=3)
     await fire_due(clock)
     assert await m.EmailMessage.filter(run_id=loud_run.id).count() == 1
+
+
+async def test_unsubscribing_ends_every_marketing_run_but_not_sales_follow_ups(
+    database: str, clock: FakeClock
+) -> None:
+    """Consent wins even where a workflow has no exit_when for it: the unsubscribe's event
+    ends the customer's marketing runs (they e-mail the customer) before their next step; a
+    sales follow-up (a task, then a note to the owner) goes on."""
+    drip = (
+        "key: drip\nname: Drip\nsubject: customer\ntrigger: {manual: true}\nsteps:\n"
+        "  - {id: hello, send_email: {template: welcome-lead, to: subject}}\n"
+        "  - {id: pause, wait: 2d}\n"
+        "  - {id: again, send_email: {template: welcome-tips, to: subject}}\n"
+    )
+    follow_up = (
+        "key: follow-up\nname: Follow-up\nsubject: customer\ntrigger: {manual: true}\nsteps:\n"
+        "  - {id: call, create_task: {title: Call back, assignee: owner, due: 1d}}\n"
+        "  - {id: pause, wait: 2d}\n"
+        "  - {id: remind, notify: {to: binh@rapport.vn, template: welcome-tips}}\n"
+    )
+    await create_user(name="Bình", email="binh@rapport.vn", actor="user:test")
+    texts = {"drip.yaml": drip, "follow-up.yaml": follow_up, **_bundled("templates.yaml")}
+    assert not (await deploy_texts(texts, actor="user:test")).problems
+    lan = await _lead("lan-unsub@khach.vn")
+    await relay.relay_events()
+    runs = {}
+    for key in ("drip", "follow-up"):
+        workflow_row = await m.Workflow.get(key=key)
+        run = await enroll(workflow_row, "customer", lan.id, clock())
+        assert run is not None
+        assert run.state == "WAITING"
+        runs[key] = run.id
+    assert await m.EmailMessage.filter(run_id=runs["drip"]).count() == 1
+
+    clock.now = MONDAY_10 + dt.timedelta(hours=1)
+    await services.unsubscribe(lan.id, actor="user:test")
+    await relay.relay_events()
+    drip_run = await m.WorkflowRun.get(id=runs["drip"])
+    assert (drip_run.state, RunState.from_json(drip_run.state_json).ended_reason) == (
+        "EXITED",
+        "unsubscribed",
+    )
+    clock.now = MONDAY_10 + dt.timedelta(days=3)
+    assert await fire_due(clock) == 1  # the follow-up's wait; the drip's timer was cancelled
+    assert await m.EmailMessage.filter(run_id=runs["drip"]).count() == 1
+    assert (await m.WorkflowRun.get(id=runs["follow-up"])).state == "COMPLETED"
+    reminder = await m.EmailMessage.get(run_id=runs["follow-up"])
+    assert reminder.to_address == "binh@rapport.vn"
+    # And an unsubscribed customer is not enrolled in marketing again.
+    assert await enroll(await m.Workflow.get(key="drip"), "customer", lan.id, clock()) is None
 
 
 async def test_reenroll_never_and_one_active_run(database: str, clock: FakeClock) -> None:

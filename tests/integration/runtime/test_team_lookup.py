@@ -12,7 +12,7 @@ from domain.customers import services
 from domain.customers.commands import PersonInput
 from domain.persistence import models as m
 from domain.staff.teams import add_member, create_team
-from domain.staff.users import create_user
+from domain.staff.users import create_user, deactivate_user
 from workflows.language.validate import validate_texts
 from workflows.runtime import admin
 from workflows.runtime.deploy import deploy_texts
@@ -98,3 +98,39 @@ async def test_deploy_refuses_an_unknown_team(database: str) -> None:
         (7, 61, "unknown team 'kinh-doanh-sai-gon'"),
     ]
     assert await m.Workflow.all().count() == 0
+
+
+STAFF_FLOW = """\
+key: staff-by-email
+trigger: {manual: true}
+steps:
+  - id: tell
+    notify: {to: lead@rapport.vn, template: t}
+  - id: task
+    create_task: {title: "Gọi lại", assignee: Sales@Rapport.vn}
+  - id: give
+    assign: {owner: gone@rapport.vn}
+  - id: mail
+    send_email: {template: t, to: nobody@rapport.vn}
+"""
+TEMPLATE = 'templates:\n  t: {subject: "Hi", text: "Hi"}\n'
+
+
+async def test_deploy_refuses_staff_e_mails_of_no_active_user(database: str) -> None:
+    """Staff named by e-mail must be active users (in any case): an unknown address or a
+    deactivated user is refused at its line and column, and nothing is deployed."""
+    await create_user(name="Lead", email="lead@rapport.vn", actor="user:test")
+    await create_user(name="Sales", email="sales@rapport.vn", actor="user:test")
+    gone = await create_user(name="Gone", email="gone@rapport.vn", actor="user:test")
+    await deactivate_user(gone.id, actor="user:test")
+    texts = {"staff.yaml": STAFF_FLOW, "t.yaml": TEMPLATE}
+    result = await deploy_texts(texts, actor="user:test")
+    assert [(p.line, p.col, p.message) for p in result.problems] == [
+        (9, 21, "no active user has the e-mail 'gone@rapport.vn'"),
+        (11, 35, "no active user has the e-mail 'nobody@rapport.vn'"),
+    ]
+    assert await m.Workflow.all().count() == 0
+
+    await create_user(name="Nobody", email="nobody@rapport.vn", actor="user:test")
+    fixed = STAFF_FLOW.replace("gone@rapport.vn", "LEAD@rapport.vn")
+    assert (await deploy_texts({**texts, "staff.yaml": fixed}, actor="user:test")).problems == []

@@ -121,8 +121,6 @@ def test_send_window_in_the_subjects_zone() -> None:
     ("overrides", "env", "reason"),
     [
         ({"consent": {"emailOptIn": False}}, {}, "no email consent"),
-        ({"consent": {"emailOptIn": True, "unsubscribedAt": "2026-11-01T00:00:00Z"}}, {},
-         "unsubscribed"),
         ({}, {"suppressed": True}, "in the suppression segment"),
     ],
 )  # fmt: skip
@@ -138,6 +136,57 @@ def test_consent_suppresses_emails_to_the_subject(
     assert records(commands) == [("hi", "send_email", "SUPPRESSED"), ("boss", "send_email", "DONE")]
     assert [c.to for c in of(SendEmail, commands)] == ["owner"]
     assert commands[0].detail["reason"] == reason
+
+
+UNSUBSCRIBED = {"emailOptIn": True, "unsubscribedAt": "2026-11-24T08:00:00Z"}
+#: Marketing (it e-mails the customer) and without an exit_when of its own.
+DRIP = """
+steps:
+  - {id: hi, send_email: {template: welcome-lead}}
+  - {id: pause, wait: 2d}
+  - {id: tips, send_email: {template: welcome-tips}}
+"""
+#: A sales follow-up: a task and a note to the owner, nothing to the customer.
+FOLLOW_UP = """
+steps:
+  - {id: call, create_task: {title: Call back, assignee: owner, due: 1d}}
+  - {id: pause, wait: 2d}
+  - {id: remind, notify: {to: owner, template: welcome-lead}}
+"""
+
+
+def test_unsubscribing_exits_a_marketing_workflow_before_its_next_step() -> None:
+    run = Driver(workflow(DRIP))
+    (timer,) = of(ScheduleTimer, run.start())
+    commands = run.changed(MONDAY + dt.timedelta(days=1), consent=UNSUBSCRIBED)
+    assert of(CancelTimer, commands)[0].key == timer.key
+    (end,) = of(EndRun, commands)
+    assert (end.status, end.reason) == ("EXITED", "unsubscribed")
+    assert run.feed(TimerFired(key=timer.key, now=timer.due_at)) == []
+    assert len(of(SendEmail, run.commands)) == 1
+
+
+def test_an_unsubscribed_customer_is_not_enrolled_in_marketing_and_leaves_at_once() -> None:
+    fresh = EnrollmentHistory(now=MONDAY)
+    gone = subject(consent=UNSUBSCRIBED)
+    drip = workflow(DRIP)
+    assert should_enroll(drip, gone, None, fresh) == (False, "unsubscribed (a marketing workflow)")
+    assert should_enroll(workflow(FOLLOW_UP), gone, None, fresh) == (True, "enrolled")
+    # Started anyway (a run enrolled before its subject's unsubscribe was relayed): it ends
+    # before its first step, with nothing sent.
+    run = Driver(drip, subject=gone)
+    commands = run.start()
+    assert not of(SendEmail, commands)
+    assert of(EndRun, commands)[0].reason == "unsubscribed"
+
+
+def test_unsubscribed_customers_keep_their_sales_follow_ups() -> None:
+    run = Driver(workflow(FOLLOW_UP))
+    run.start()
+    assert run.changed(MONDAY + dt.timedelta(hours=1), consent=UNSUBSCRIBED) == []
+    commands = run.fire()
+    assert [(n.step_id, n.to) for n in of(Notify, commands)] == [("remind", "owner")]
+    assert run.state.status == "COMPLETED"
 
 
 SPLIT = """
