@@ -345,7 +345,8 @@ def workflows_deploy(
     paths: Annotated[list[str], typer.Argument(help="Workflow and bundle files, or folders")],
 ) -> None:
     """Validate, then store a new version of every workflow whose content changed; print
-    ``key vN (new|unchanged)`` per workflow, or every problem (exit 1, nothing deployed)."""
+    ``key vN (new|current again|unchanged)`` per workflow, or every problem (exit 1, nothing
+    deployed)."""
     from workflows.language.validate import expand_paths
     from workflows.runtime.deploy import deploy_texts
 
@@ -371,7 +372,8 @@ def workflows_deploy(
     if result.problems:
         raise typer.Exit(1)
     for item in result.deployed:
-        typer.echo(f"{item.key} v{item.version} ({'new' if item.created else 'unchanged'})")
+        state = "new" if item.created else "current again" if item.reactivated else "unchanged"
+        typer.echo(f"{item.key} v{item.version} ({state})")
     if result.sla_policies is not None:
         number, created = result.sla_policies
         typer.echo(f"sla-policies v{number} ({'new' if created else 'unchanged'})")

@@ -37,6 +37,8 @@ class Deployed:
     key: str
     version: int
     created: bool  # False when the content was unchanged
+    #: An earlier version with this content was made current again (a roll-back).
+    reactivated: bool = False
 
 
 @dataclass
@@ -93,17 +95,28 @@ async def deploy_texts(
                 key=key, defaults={"name": workflow.name or key, "subject": workflow.subject}
             )
             existing = await m.WorkflowVersion.get_or_none(workflow_id=row.id, content_hash=digest)
-            if existing is not None:
+            current = (
+                await m.WorkflowVersion.get_or_none(id=row.current_version_id)
+                if row.current_version_id is not None
+                else None
+            )
+            previous = current.number if current is not None else None
+            if existing is not None and current is not None and existing.id == current.id:
                 result.deployed.append(Deployed(key, existing.number, created=False))
                 continue
-            number = await m.WorkflowVersion.filter(workflow_id=row.id).count() + 1
-            version = await m.WorkflowVersion.create(
-                workflow_id=row.id,
-                number=number,
-                content_hash=digest,
-                source=text,
-                definition={"bundles": bundles, "name": name, "peers": peers},
-            )
+            if existing is None:
+                number = await m.WorkflowVersion.filter(workflow_id=row.id).count() + 1
+                version = await m.WorkflowVersion.create(
+                    workflow_id=row.id,
+                    number=number,
+                    content_hash=digest,
+                    source=text,
+                    definition={"bundles": bundles, "name": name, "peers": peers},
+                )
+            else:
+                # The content of an earlier version (a roll-back): it becomes current again,
+                # as a new version would; runs in flight stay on theirs.
+                version, number = existing, existing.number
             row.current_version_id = version.id
             row.name = workflow.name or key
             row.subject = workflow.subject
@@ -116,9 +129,12 @@ async def deploy_texts(
                 "workflow.deploy",
                 "Workflow",
                 row.id,
-                {"version": [number - 1 or None, number]},
+                {"version": [previous, number]},
                 "workflow.deployed",
             )
+            if existing is not None:
+                result.deployed.append(Deployed(key, number, created=False, reactivated=True))
+                continue
             result.deployed.append(Deployed(key, number, created=True))
     return result
 

@@ -66,6 +66,33 @@ async def test_deploy_is_versioned_by_content(database: str) -> None:
     assert await m.Workflow.all().count() == 1
 
 
+async def test_redeploying_an_earlier_content_makes_that_version_current_again(
+    database: str, clock: FakeClock
+) -> None:
+    """A roll-back: deploying v1's content after v2 makes v1 current (no v3), so new
+    enrollments use it; deploying it once more changes nothing."""
+    first = _bundled("welcome-nurture.yaml", "templates.yaml")
+    second = dict(first)
+    second["welcome-nurture.yaml"] = first["welcome-nurture.yaml"].replace("wait: 2d", "wait: 3d")
+    await deploy_texts(first, actor="user:test")
+    await deploy_texts(second, actor="user:test")
+    rolled_back = await deploy_texts(first, actor="user:test")
+    assert [(d.version, d.created, d.reactivated) for d in rolled_back.deployed] == [
+        (1, False, True)
+    ]
+    row = await m.Workflow.get(key="welcome-nurture")
+    v1 = await m.WorkflowVersion.get(workflow_id=row.id, number=1)
+    assert row.current_version_id == v1.id
+    assert await m.WorkflowVersion.filter(workflow_id=row.id).count() == 2
+    audit = await m.AuditEntry.filter(action="workflow.deploy", target_id=row.id).order_by("-id")
+    assert audit[0].changes == {"version": [2, 1]}
+    lan = await _lead("rollback@khach.vn")
+    await relay.relay_events()
+    assert (await m.WorkflowRun.get(subject_id=lan.id)).version_id == v1.id
+    again = await deploy_texts(first, actor="user:test")
+    assert [(d.version, d.created, d.reactivated) for d in again.deployed] == [(1, False, False)]
+
+
 async def test_welcome_nurture_from_creation_to_tips(database: str, clock: FakeClock) -> None:
     await deploy_texts(_bundled("welcome-nurture.yaml", "templates.yaml"), actor="user:test")
     lan = await _lead("lan@khach.vn")
