@@ -293,7 +293,7 @@ def derived_events(changes: Changes) -> list[tuple[str, dict[str, Any]]]:
     events: list[tuple[str, dict[str, Any]]] = []
     if "lifecycle_stage" in changes:
         before, after = changes["lifecycle_stage"]
-        events.append(("customer.lifecycle_changed", {"from": before, "to": after}))
+        events.append(("customer.stage_changed", {"from": before, "to": after}))
     if "tags" in changes:
         before_tags = set(changes["tags"][0] or [])
         added = [t for t in changes["tags"][1] if t not in before_tags]

@@ -295,7 +295,7 @@ FUNNEL = ("SUBSCRIBER", "LEAD", "MQL", "SQL", "OPPORTUNITY", "CUSTOMER", "EVANGE
 async def advance_lifecycle(customer: Customer, target: str, *, actor: str) -> bool:
     """Move ``customer`` forward to ``target`` unless it is already there or further on.
 
-    Writes its own audit entry and ``customer.lifecycle_changed`` event. Call it inside the
+    Writes its own audit entry and ``customer.stage_changed`` event. Call it inside the
     caller's transaction (a won deal and its customer's promotion commit together).
     """
     current = customer.lifecycle_stage
@@ -313,7 +313,7 @@ async def advance_lifecycle(customer: Customer, target: str, *, actor: str) -> b
                 target_type="Customer",
                 target_id=customer.id,
                 changes=changes,
-                event_type="customer.lifecycle_changed",
+                event_type="customer.stage_changed",
                 payload={"from": current, "to": target},
             )
         ]

@@ -140,10 +140,10 @@ async def test_create_opportunity_defaults_and_promotes_customer(api: httpx.Asyn
     assert await _stage_of(api, pid) == "OPPORTUNITY"
     audits, events = await _written_since(marks)
     assert sorted(a.action for a in audits) == ["customer.lifecycle", "opportunity.create"]
-    assert sorted(e.type for e in events) == ["customer.lifecycle_changed", "opportunity.created"]
+    assert sorted(e.type for e in events) == ["customer.stage_changed", "opportunity.created"]
     assert all(a.actor == "api" for a in audits)
     assert all(e.actor == "api" for e in events)
-    lifecycle = next(e for e in events if e.type == "customer.lifecycle_changed")
+    lifecycle = next(e for e in events if e.type == "customer.stage_changed")
     assert lifecycle.payload == {"from": "LEAD", "to": "OPPORTUNITY"}
     # A second deal does not promote (or audit) the customer again.
     marks = await _marks()
@@ -274,8 +274,8 @@ async def test_win_opportunity_closes_and_makes_a_customer(api: httpx.AsyncClien
     assert len(won["stageHistory"]) == 2
     audits, events = await _written_since(marks)
     assert sorted(a.action for a in audits) == ["customer.lifecycle", "opportunity.won"]
-    assert sorted(e.type for e in events) == ["customer.lifecycle_changed", "opportunity.won"]
-    lifecycle = next(e for e in events if e.type == "customer.lifecycle_changed")
+    assert sorted(e.type for e in events) == ["customer.stage_changed", "opportunity.won"]
+    lifecycle = next(e for e in events if e.type == "customer.stage_changed")
     assert lifecycle.payload == {"from": "OPPORTUNITY", "to": "CUSTOMER"}
     # Visible through the query API.
     assert await _stage_of(api, pid) == "CUSTOMER"

@@ -188,6 +188,4 @@ async def test_lifecycle_tags_and_unsubscribe_events() -> None:
     assert not person.sms_opt_in
     assert person.tags == "|vip-khach|"
     types = await DomainEvent.filter(subject_id=person.id).values_list("type", flat=True)
-    assert {"customer.lifecycle_changed", "customer.tag_added", "customer.unsubscribed"} <= set(
-        types
-    )
+    assert {"customer.stage_changed", "customer.tag_added", "customer.unsubscribed"} <= set(types)

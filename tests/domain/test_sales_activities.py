@@ -105,7 +105,7 @@ async def test_move_win_moves_customer_to_customer_stage() -> None:
     ).order_by("-id")
     assert lifecycle_audit[0].changes == {"lifecycle_stage": ["OPPORTUNITY", "CUSTOMER"]}
     assert lifecycle_audit[0].actor == "user:3"
-    events = await DomainEvent.filter(type="customer.lifecycle_changed", subject_id=customer.id)
+    events = await DomainEvent.filter(type="customer.stage_changed", subject_id=customer.id)
     assert events[-1].payload == {"from": "OPPORTUNITY", "to": "CUSTOMER"}
     assert await DomainEvent.filter(type="opportunity.won", subject_id=deal.id).exists()
     with pytest.raises(Conflict):

@@ -213,6 +213,27 @@ async def test_unsubscribing_ends_every_marketing_run_but_not_sales_follow_ups(
     assert await enroll(await m.Workflow.get(key="drip"), "customer", lan.id, clock()) is None
 
 
+async def test_a_stage_change_triggers_a_workflow_on_customer_stage_changed(
+    database: str, clock: FakeClock
+) -> None:
+    """The catalogue's ``customer.stage_changed`` is the event a lifecycle change emits, with
+    ``event.from`` / ``event.to``."""
+    flow = (
+        "key: mql-hand-off\nname: MQL\nsubject: customer\n"
+        "trigger: {event: customer.stage_changed, when: 'event.to == \"MQL\"'}\nsteps:\n"
+        "  - {id: tag, add_tag: mql}\n"
+    )
+    assert not (await deploy_texts({"mql.yaml": flow}, actor="user:test")).problems
+    lan = await _lead("stage@khach.vn")
+    await relay.relay_events()
+    assert not await m.WorkflowRun.filter(subject_id=lan.id).exists()
+    await services.update_person(lan.id, PersonInput(lifecycle_stage="MQL"), actor="user:test")
+    await relay.relay_events()
+    run = await m.WorkflowRun.get(subject_id=lan.id)
+    assert run.state == "COMPLETED"
+    assert "mql" in (await m.Customer.get(id=lan.id)).tags
+
+
 async def test_reenroll_never_and_one_active_run(database: str, clock: FakeClock) -> None:
     await deploy_texts(_bundled("welcome-nurture.yaml", "templates.yaml"), actor="user:test")
     lan = await _lead("lan3@khach.vn")
