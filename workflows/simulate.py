@@ -33,7 +33,10 @@ from workflows.engine import (
     advance,
 )
 from workflows.engine.actions import set_path
+from workflows.engine.conditions import SUPPRESSION_SEGMENT
+from workflows.engine.context import cel_ready
 from workflows.engine.model import ENDED, ChangeTags, EndRun, RecordStep, UpdateSubject
+from workflows.language.expressions import ExpressionError, evaluate
 from workflows.language.spec import Workflow
 from workflows.language.templates import TemplateRenderError, render
 from workflows.language.validate import Definitions, validate_paths
@@ -82,6 +85,21 @@ def with_instants(value: Any) -> Any:
     return value
 
 
+def _suppressed(
+    definitions: Definitions, kind: str, subject: dict[str, Any], now: dt.datetime
+) -> bool:
+    """Whether the files given define the suppression segment and the customer is in it."""
+    segment = definitions.segments.get(SUPPRESSION_SEGMENT)
+    customer = subject if kind == "customer" else subject.get("customer")
+    if segment is None or not isinstance(customer, dict):
+        return False
+    variables = cel_ready({"subject": customer, "event": {}, "now": now, "run": {"vars": {}}})
+    try:
+        return evaluate(segment.when, variables) is True
+    except ExpressionError:
+        return False
+
+
 def simulate(
     workflow: Workflow,
     definitions: Definitions,
@@ -102,7 +120,14 @@ def simulate(
     clock = start
     next_input: Input = Start(now=start)
     for _ in range(MAX_INPUTS):
-        env = Environment(run_id, start, subject_now, calendars)
+        env = Environment(
+            run_id,
+            start,
+            subject_now,
+            calendars,
+            templates=definitions.templates,
+            suppressed=_suppressed(definitions, workflow.subject, subject_now, clock),
+        )
         transition = advance(workflow, state, next_input, env)
         state = transition.state
         for command in transition.commands:

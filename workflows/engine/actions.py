@@ -65,6 +65,19 @@ def _dump(value: Any) -> Any:
     return value.model_dump() if hasattr(value, "model_dump") else value
 
 
+def _renders(ctx: Context, template_key: str) -> None:
+    """Raise TemplateRenderError if the template does not render for this run now (the
+    runtime renders it again, for real, when it writes the message)."""
+    template = ctx.env.templates.get(template_key)
+    if template is None:
+        return
+    variables = ctx.variables()
+    render(template.subject, variables)
+    render(template.text, variables)
+    if template.html:
+        render(template.html, variables, html=True)
+
+
 def action_commands(
     ctx: Context, step: Any, step_id: str, key: str
 ) -> tuple[list[Command], dict[str, Any]]:
@@ -81,10 +94,12 @@ def _commands(
     retry = step.retry.model_dump() if getattr(step, "retry", None) else None
     if isinstance(step, s.SendEmailStep):
         mail = step.send_email
+        _renders(ctx, mail.template)
         command: Command = SendEmail(key, step_id, mail.template, mail.to, retry)
         return [command], {"template": mail.template, "to": mail.to}
     if isinstance(step, s.NotifyStep):
         note = step.notify
+        _renders(ctx, note.template)
         return [Notify(key, step_id, note.to, note.template)], {
             "template": note.template,
             "to": note.to,

@@ -20,7 +20,9 @@ from .context import Context
 from .positions import iter_steps
 
 __all__ = [
+    "SUPPRESSION_SEGMENT",
     "condition_holds",
+    "consenting_customer",
     "email_suppression",
     "exit_reason",
     "goal_met",
@@ -56,6 +58,11 @@ def exit_reason(ctx: Context, event_name: str | None = None) -> str | None:
     return None
 
 
+#: The key of the workspace's suppression segment: e-mail under consent is never sent to a
+#: customer in it (workflows.md). Defined like any segment, in a bundle file (``segments:``).
+SUPPRESSION_SEGMENT = "suppression"
+
+
 def is_marketing(workflow: Workflow) -> bool:
     """A marketing workflow e-mails its customer (a ``send_email`` step to ``subject``).
     Unsubscribing ends those; a sales follow-up (tasks, notes to staff) and the service mail of
@@ -71,20 +78,33 @@ def unsubscribed(subject: Mapping[str, Any]) -> bool:
     return isinstance(consent, Mapping) and bool(consent.get("unsubscribedAt"))
 
 
+def consenting_customer(workflow: Workflow, subject: Mapping[str, Any], to: str) -> Any:
+    """The customer whose consent governs an e-mail ``to`` in a workflow on ``subject``, or
+    None when no consent applies: the customer of a customer workflow (``to: subject``), the
+    customer of a deal (``to: subject`` or ``subject.customer``). Mail to staff is not
+    marketing, nor is a ticket's mail to its customer: that is the service they asked for."""
+    if workflow.subject == "customer":
+        return subject if to == "subject" else None
+    if workflow.subject == "opportunity" and to in ("subject", "subject.customer"):
+        return subject.get("customer") or {}
+    return None
+
+
 def email_suppression(ctx: Context, to: str) -> str | None:
-    """Why an email to `to` must not be sent, or None. Only mail to the subject is subject to
-    consent: it needs ``consent.emailOptIn`` true and no ``consent.unsubscribedAt``, and the
-    subject outside the workspace's suppression segment."""
-    if to != "subject":
+    """Why an email to `to` must not be sent, or None. Mail to a customer under consent (see
+    ``consenting_customer``) needs ``consent.emailOptIn`` true and no
+    ``consent.unsubscribedAt``, and the customer outside the workspace's suppression segment."""
+    customer = consenting_customer(ctx.workflow, ctx.subject, to)
+    if customer is None:
         return None
     if ctx.env.suppressed:
         return "in the suppression segment"
-    if unsubscribed(ctx.subject):
-        return "unsubscribed"
-    consent = ctx.subject.get("consent")
-    if not isinstance(consent, Mapping):
+    if not isinstance(customer, Mapping):
         return "no email consent"
-    if consent.get("emailOptIn") is not True:
+    if unsubscribed(customer):
+        return "unsubscribed"
+    consent = customer.get("consent")
+    if not isinstance(consent, Mapping) or consent.get("emailOptIn") is not True:
         return "no email consent"
     return None
 

@@ -32,3 +32,7 @@ class Environment:
     suppressed: bool = False
     paused: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: The message templates deployed with the workflow, by key: a send whose template does
+    #: not render for this subject (a field it lacks) fails its step, before the steps after
+    #: it run. Without them (a bare engine test), templates are not tried.
+    templates: Mapping[str, Any] = field(default_factory=dict)

@@ -25,7 +25,7 @@ from domain.recording import record
 from domain.tickets.lifecycle import escalate_ticket
 from workflows.engine import model as cmd
 from workflows.engine.context import json_safe
-from workflows.language.templates import render
+from workflows.language.templates import TemplateRenderError, render
 from workflows.language.validate import Definitions
 from workflows.runtime.email import enqueue_email
 from workflows.runtime.run_writes import RunWrites
@@ -82,9 +82,12 @@ async def _staff_address(to: str, subject: dict[str, Any]) -> str | None:
 
 
 def _for_subject(run: m.WorkflowRun, to: str) -> str:
-    """A ticket's ``subject``/``owner`` mean its customer and the customer's owner."""
+    """A ticket's ``subject``/``owner`` mean its customer and the customer's owner; a deal's
+    ``subject`` means its customer (a deal has an owner of its own)."""
     if run.subject_type == "ticket" and to in ("subject", "owner"):
         return "subject.customer" if to == "subject" else "subject.customer.owner"
+    if run.subject_type == "opportunity" and to == "subject":
+        return "subject.customer"
     return to
 
 
@@ -221,9 +224,20 @@ async def carry_out(
             continue
         await writes.flush()
         effects = True
-        if isinstance(command, cmd.SendEmail):
-            address = _subject_address(_for_subject(run, command.to), subject)
-            if address:
+        if isinstance(command, cmd.SendEmail | cmd.Notify):
+            if isinstance(command, cmd.SendEmail):
+                address = _subject_address(_for_subject(run, command.to), subject)
+                retry = command.retry
+            else:
+                address = (
+                    await ticket_staff_address(command.to, run.subject_id)
+                    if run.subject_type == "ticket"
+                    else await _staff_address(command.to, subject)
+                )
+                retry = None
+            if not address:
+                continue
+            try:
                 await _message(
                     run,
                     command.key,
@@ -232,24 +246,14 @@ async def carry_out(
                     definitions,
                     variables,
                     command.step_id,
-                    command.retry,
+                    retry,
                 )
-        elif isinstance(command, cmd.Notify):
-            address = (
-                await ticket_staff_address(command.to, run.subject_id)
-                if run.subject_type == "ticket"
-                else await _staff_address(command.to, subject)
-            )
-            if address:
-                await _message(
-                    run,
-                    command.key,
-                    command.template,
-                    address,
-                    definitions,
-                    variables,
-                    command.step_id,
-                )
+            except TemplateRenderError as error:
+                # This subject's data does not fit the template (a field it lacks): the step
+                # fails (its on_failure, else the run is a dead letter); it must not block the
+                # timer or the event relay that carried the input, for every other run.
+                kind = "send_email" if isinstance(command, cmd.SendEmail) else "notify"
+                writes.failed.append((run.id, command.step_id, kind, command.key, str(error)))
         elif isinstance(command, cmd.CallWebhook):
             delivery = await enqueue_webhook(
                 idempotency_key=command.key,

@@ -136,6 +136,7 @@ async def deploy_texts(
                 result.deployed.append(Deployed(key, number, created=False, reactivated=True))
                 continue
             result.deployed.append(Deployed(key, number, created=True))
+        await segments.track_suppression(definitions, now)
     return result
 
 

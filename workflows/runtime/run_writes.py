@@ -40,6 +40,9 @@ class RunWrites:
     #: the row, a later cancel cancels it).
     timers: dict[tuple[int, str], tuple[dt.datetime, str] | None] = field(default_factory=dict)
     runs: dict[int, m.WorkflowRun] = field(default_factory=dict)
+    #: Actions refused while carrying out (a template that does not render for this subject):
+    #: ``(run_id, step_id, kind, key, error)``, reported to their runs once the writes are in.
+    failed: list[tuple[int, str, str, str, str]] = field(default_factory=list)
 
     def record_step(
         self,

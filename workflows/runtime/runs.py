@@ -32,7 +32,9 @@ from workflows.engine import (
 )
 from workflows.engine.model import ENDED
 from workflows.runtime.actions import carry_out
+from workflows.runtime.email import report_failure
 from workflows.runtime.run_writes import RunWrites
+from workflows.runtime.segments import suppressed, suppression_condition
 from workflows.runtime.subjects import load_subject, load_subjects
 from workflows.runtime.versions import load_version
 
@@ -98,6 +100,15 @@ class _Subjects:
         self.maps.clear()
 
 
+def _customer_of(subject_type: str, subject: dict[str, Any] | None) -> Any:
+    """The customer whose consent a run's mail to its subject needs (a deal's customer)."""
+    if subject is None:
+        return None
+    if subject_type == "customer":
+        return subject
+    return subject.get("customer") if subject_type == "opportunity" else None
+
+
 async def apply_input(
     run: m.WorkflowRun | int, event: Input, now: dt.datetime
 ) -> m.WorkflowRun | None:
@@ -147,6 +158,11 @@ async def _apply_round(
     subjects = _Subjects()
     await subjects.preload([entry.run for entry in locked.values() if entry.run.state not in ENDED])
     writes = RunWrites(connection)
+    # One read per batch: the suppression segment applies to mail to customers and deals' ones.
+    marketable = any(
+        entry.run.subject_type in ("customer", "opportunity") for entry in locked.values()
+    )
+    suppression = await suppression_condition() if marketable else None
     for index, run_id, event in batch:
         entry = locked.get(run_id)
         if entry is None:
@@ -162,6 +178,8 @@ async def _apply_round(
             subject=subject or {"deleted": True},
             calendars=version.calendars,
             paused=entry.workflow_status == "PAUSED",
+            templates=version.definitions.templates,
+            suppressed=suppressed(suppression, _customer_of(row.subject_type, subject), now),
         )
         transition = advance(version.workflow, RunState.from_json(row.state_json), event, env)
         effects = await carry_out(
@@ -187,6 +205,10 @@ async def _apply_round(
         row.lock_version += 1
         writes.save_run(row)
     await writes.flush()
+    failed, writes.failed = writes.failed, []
+    for run_id, step_id, kind, key, error in failed:
+        # After the flush: the run's new state is in, and the failure is its next input.
+        await report_failure(run_id, step_id, kind, key, error, now)
 
 
 async def enroll(

@@ -27,6 +27,7 @@ from typing import Any
 
 from domain.persistence import models as m
 from domain.recording import to_json
+from workflows.engine.conditions import SUPPRESSION_SEGMENT
 from workflows.language.spec import SegmentTrigger, Workflow
 from workflows.language.validate import Definitions
 from workflows.runtime import schedules
@@ -37,12 +38,16 @@ __all__ = [
     "ENTERED",
     "EXITED",
     "PURPOSE",
+    "SUPPRESSION",
     "TICK_EVERY",
     "TICK_KEY",
     "evaluate_customer",
     "referenced_segment",
+    "suppressed",
+    "suppression_condition",
     "tick",
     "track",
+    "track_suppression",
 ]
 
 ENTERED, EXITED = "segment.entered", "segment.exited"
@@ -58,11 +63,42 @@ def referenced_segment(definition: Workflow) -> str | None:
     return trigger.segment if isinstance(trigger, SegmentTrigger) else None
 
 
+#: The workspace's suppression segment (kept when deployed; see the engine's conditions).
+SUPPRESSION = SUPPRESSION_SEGMENT
+
+
 async def track(definition: Workflow, definitions: Definitions, now: dt.datetime) -> None:
     """After a deploy: keep the segment the workflow's trigger names (new: record who is in it
     already, without events; changed: take the new condition) and make sure the tick runs."""
     key = referenced_segment(definition)
-    if key is None or key not in definitions.segments:
+    if key is not None:
+        await _track_key(key, definitions, now)
+
+
+async def track_suppression(definitions: Definitions, now: dt.datetime) -> None:
+    """After a deploy whose files define the suppression segment: keep it (its condition is
+    what every later send checks)."""
+    if SUPPRESSION in definitions.segments:
+        await _track_key(SUPPRESSION, definitions, now)
+
+
+async def suppression_condition() -> str | None:
+    """The deployed suppression segment's CEL condition, or None when there is none."""
+    rows = await m.Segment.filter(key=SUPPRESSION).values_list("condition", flat=True)
+    return str(rows[0]) if rows else None
+
+
+def suppressed(condition: str | None, customer: Mapping[str, Any] | None, now: dt.datetime) -> bool:
+    """Whether ``customer`` (a subject map) is in the suppression segment of ``condition``."""
+    return condition is not None and customer is not None and _matches(condition, customer, now)
+
+
+def _matches(condition: str, customer: Mapping[str, Any], now: dt.datetime) -> bool:
+    return schedules.matches(condition, dict(customer), now)
+
+
+async def _track_key(key: str, definitions: Definitions, now: dt.datetime) -> None:
+    if key not in definitions.segments:
         return
     declared = definitions.segments[key]
     if declared.subject != "customer":

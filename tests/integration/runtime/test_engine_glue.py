@@ -13,6 +13,8 @@ from domain.activities.interactions import log_interaction
 from domain.customers import services
 from domain.customers.commands import PersonInput
 from domain.persistence import models as m
+from domain.sales.opportunities import create_opportunity
+from domain.sales.pipelines import ensure_default_pipelines
 from domain.staff.users import create_user
 from tests.runtime_clock import FakeClock, fire_due, installed_clock
 from workflows.engine import RunState
@@ -232,6 +234,103 @@ async def test_a_stage_change_triggers_a_workflow_on_customer_stage_changed(
     run = await m.WorkflowRun.get(subject_id=lan.id)
     assert run.state == "COMPLETED"
     assert "mql" in (await m.Customer.get(id=lan.id)).tags
+
+
+async def test_a_deal_workflow_mails_the_deals_customer_under_their_consent(
+    database: str, clock: FakeClock
+) -> None:
+    """``send_email: {to: subject}`` on an opportunity workflow writes to the deal's customer,
+    and only with that customer's consent."""
+    flow = (
+        "key: deal-thanks\nname: Deal thanks\nsubject: opportunity\n"
+        "trigger: {event: opportunity.created}\nsteps:\n"
+        "  - {id: thanks, send_email: {template: deal-thanks, to: subject}}\n"
+    )
+    template = (
+        "templates:\n  deal-thanks:\n"
+        '    subject: "Cảm ơn {{ subject.customer.displayName }}"\n'
+        '    text: "{{ subject.name }}"\n'
+    )
+    texts = {"deal.yaml": flow, "t.yaml": template}
+    assert not (await deploy_texts(texts, actor="user:test")).problems
+    await ensure_default_pipelines(actor="user:test")
+    willing = await _lead("deal-yes@khach.vn")
+    unwilling = await services.create_person(
+        PersonInput(first_name="Không", emails=["deal-no@khach.vn"], lifecycle_stage="LEAD"),
+        actor="user:test",
+    )
+    await relay.relay_events()
+    deals = [
+        await create_opportunity(name=f"Deal {c.id}", customer_id=c.id, actor="user:test")
+        for c in (willing, unwilling)
+    ]
+    await relay.relay_events()
+    sent = await m.EmailMessage.all().values_list("to_address", flat=True)
+    assert list(sent) == ["deal-yes@khach.vn"]
+    refused = await m.WorkflowRun.get(subject_type="opportunity", subject_id=deals[1].id)
+    outcomes = await m.WorkflowRunStep.filter(run_id=refused.id).values_list("outcome", flat=True)
+    assert list(outcomes) == ["SUPPRESSED"]
+
+
+async def test_a_template_that_does_not_render_fails_its_run_not_the_relay(
+    database: str, clock: FakeClock
+) -> None:
+    """A template naming what this subject lacks fails the step (the run is a dead letter,
+    with the error); the event is still dispatched and the relay goes on with the others."""
+    flow = (
+        "key: broken\nname: Broken\nsubject: customer\n"
+        "trigger: {event: customer.created}\nsteps:\n"
+        "  - {id: hello, send_email: {template: broken, to: subject}}\n"
+        "  - {id: after, add_tag: never}\n"
+    )
+    template = (
+        "templates:\n  broken:\n"
+        '    subject: "Hi {{ subject.attributes.contract.number }}"\n'
+        '    text: "x"\n'
+    )
+    assert not (await deploy_texts({"b.yaml": flow, "t.yaml": template}, actor="t")).problems
+    first = await _lead("broken-1@khach.vn")
+    second = await _lead("broken-2@khach.vn")
+    assert await relay.relay_events() >= 2
+    assert await m.DomainEvent.filter(dispatched_at=None).count() == 0
+    for lead in (first, second):
+        run = await m.WorkflowRun.get(subject_id=lead.id)
+        state = RunState.from_json(run.state_json)
+        assert run.state == "FAILED"
+        assert state.ended_reason is not None
+        assert state.ended_reason.startswith("step hello failed: UndefinedError")
+        lines = await m.WorkflowRunStep.filter(run_id=run.id).values_list("step_id", "outcome")
+        assert ("hello", "FAILED") in lines
+        assert "never" not in (await m.Customer.get(id=lead.id)).tags
+    assert await m.EmailMessage.all().count() == 0
+
+
+async def test_no_mail_reaches_a_customer_in_the_suppression_segment(
+    database: str, clock: FakeClock
+) -> None:
+    """The workspace's suppression segment (key ``suppression``, deployed in a bundle of its
+    own) wins over consent: its members' sends are SUPPRESSED, the others' go out."""
+    bundle = (
+        "segments:\n  suppression:\n    name: Do not mail\n"
+        "    when: 'subject.tags.exists(t, t == \"bounced\")'\n"
+    )
+    assert not (await deploy_texts({"suppression.yaml": bundle}, actor="user:test")).problems
+    assert (await m.Segment.get(key="suppression")).name == "Do not mail"
+    flow = (
+        "key: promo\nname: Promo\nsubject: customer\ntrigger: {manual: true}\nsteps:\n"
+        "  - {id: offer, send_email: {template: welcome-lead, to: subject}}\n"
+    )
+    texts = {"promo.yaml": flow, **_bundled("templates.yaml")}
+    assert not (await deploy_texts(texts, actor="user:test")).problems
+    bounced = await _lead("bounced@khach.vn", tags=["bounced"])
+    fine = await _lead("fine@khach.vn")
+    promo = await m.Workflow.get(key="promo")
+    runs = [await enroll(promo, "customer", c.id, clock()) for c in (bounced, fine)]
+    sent = await m.EmailMessage.all().values_list("to_address", flat=True)
+    assert list(sent) == ["fine@khach.vn"]
+    assert runs[0] is not None
+    (line,) = await m.WorkflowRunStep.filter(run_id=runs[0].id, step_id="offer")
+    assert (line.outcome, line.detail["reason"]) == ("SUPPRESSED", "in the suppression segment")
 
 
 async def test_reenroll_never_and_one_active_run(database: str, clock: FakeClock) -> None:

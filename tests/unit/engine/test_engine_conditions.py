@@ -139,6 +139,44 @@ def test_consent_suppresses_emails_to_the_subject(
 
 
 UNSUBSCRIBED = {"emailOptIn": True, "unsubscribedAt": "2026-11-24T08:00:00Z"}
+
+
+def test_a_deals_mail_to_its_customer_follows_the_customers_consent() -> None:
+    flow = workflow(
+        "subject: opportunity\nsteps:\n"
+        "  - {id: offer, send_email: {template: welcome-lead, to: subject}}\n"
+        "  - {id: again, send_email: {template: welcome-lead, to: subject.customer}}\n"
+        "  - {id: rep, send_email: {template: welcome-lead, to: owner}}\n"
+    )
+    gone = Driver(flow, subject={"name": "Deal", "customer": subject(consent=UNSUBSCRIBED)})
+    assert records(gone.start()) == [
+        ("offer", "send_email", "SUPPRESSED"),
+        ("again", "send_email", "SUPPRESSED"),
+        ("rep", "send_email", "DONE"),
+    ]
+    willing = Driver(flow, subject={"name": "Deal", "customer": subject()})
+    assert [c.to for c in of(SendEmail, willing.start())] == [
+        "subject",
+        "subject.customer",
+        "owner",
+    ]
+    orphan = Driver(flow, subject={"name": "Deal"})
+    assert records(orphan.start())[0] == ("offer", "send_email", "SUPPRESSED")
+
+
+def test_a_tickets_mail_to_its_customer_is_service_mail() -> None:
+    """A ticket's customer gets the replies and apologies of the service they asked for,
+    whatever their marketing consent."""
+    flow = workflow(
+        "subject: ticket\nsteps:\n"
+        "  - {id: ack, send_email: {template: welcome-lead, to: subject}}\n"
+        "  - {id: sorry, send_email: {template: welcome-lead, to: subject.customer}}\n"
+    )
+    ticket = {"subject": "Hỏng máy", "customer": subject(consent=UNSUBSCRIBED)}
+    run = Driver(flow, subject=ticket)
+    assert records(run.start()) == [("ack", "send_email", "DONE"), ("sorry", "send_email", "DONE")]
+
+
 #: Marketing (it e-mails the customer) and without an exit_when of its own.
 DRIP = """
 steps:

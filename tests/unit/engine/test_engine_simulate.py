@@ -238,3 +238,26 @@ def test_a_wait_until_a_date_follows_the_subject(tmp_path: Path) -> None:
     lines = result.output.splitlines()
     assert lines[1].endswith("Thu 2026-12-10 00:00 +0700 -> - (date not set)")
     assert lines[2].endswith("- -> Sun 2026-12-20 00:00 +0700")
+
+
+def test_simulate_honours_a_suppression_segment_among_the_files(tmp_path: Path) -> None:
+    """Given the workspace's suppression segment, a simulation shows the send suppressed for a
+    customer in it, as the runtime would; the same customer outside it is mailed."""
+    flow = tmp_path / "promo.yaml"
+    flow.write_text(
+        "key: promo\ntrigger: {manual: true}\nsteps:\n"
+        "  - {id: offer, send_email: {template: welcome-lead, to: subject}}\n",
+        encoding="utf-8",
+    )
+    segment = tmp_path / "suppression.yaml"
+    segment.write_text(
+        "segments:\n  suppression:\n    when: 'subject.lifecycleStage == \"LEAD\"'\n",
+        encoding="utf-8",
+    )
+    templates = BUNDLED_DIR / "templates.yaml"
+    start = "2026-11-24T10:00:00+07:00"
+    inside = _simulate(tmp_path, [flow, templates, segment], start)
+    assert _steps(inside)[0] == (start, "offer", "send_email", "SUPPRESSED")
+    assert inside[0]["detail"]["reason"] == "in the suppression segment"
+    outside = _simulate(tmp_path, [flow, templates], start)
+    assert _steps(outside)[0] == (start, "offer", "send_email", "DONE")
