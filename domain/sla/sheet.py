@@ -198,6 +198,11 @@ def _reevaluate(
             sheet = _start(sheet, "resolution", at, changes)
             if policy is not None and sheet.status in policy.pause_statuses:
                 sheet = _move(sheet, "resolution", clocks.pause, at, changes)
+        elif policy is not None:
+            # The new policy's pause statuses hold from now on: a PENDING ticket moved to a
+            # policy that pauses on PENDING stops its clock (and the reverse resumes it).
+            move = clocks.pause if sheet.status in policy.pause_statuses else clocks.resume
+            sheet = _move(sheet, "resolution", move, at, changes)
     # A smaller target may already be due: record that now.
     caught: list[Clock] = []
     for clock in sheet.clocks:

@@ -230,6 +230,35 @@ def test_priority_change_keeps_elapsed_business_time() -> None:
     assert first.due_at == vn(2026, 12, 8, 17, 0)
 
 
+def test_a_new_policy_s_pause_statuses_apply_from_the_re_evaluation() -> None:
+    # NORMAL gold ticket opened Tue 2026-12-08 08:00, set PENDING at 10:00 (gold does not
+    # pause on it here: a policy without pauses), 2h of resolution run by then.
+    no_pause = Policy(
+        key="no-pause",
+        applies_when="true",
+        targets={"NORMAL": {"resolution": office(40 * H)}},
+    )
+    sheet, _ = apply(Sheet(), Opened(vn(2026, 12, 8, 8, 0), "NEW", "NORMAL", no_pause))
+    sheet, _ = apply(sheet, StatusChanged(vn(2026, 12, 8, 10, 0), "PENDING"))
+    running = sheet.current("resolution")
+    assert running is not None
+    assert running.state is State.ACTIVE
+    # At 11:00 the ticket moves to gold, which pauses on PENDING: the clock stops with 3h run.
+    sheet, changes = apply(sheet, Reevaluated(vn(2026, 12, 8, 11, 0), "NORMAL", GOLD))
+    paused = sheet.current("resolution")
+    assert paused is not None
+    assert paused.state is State.PAUSED
+    assert paused.elapsed(vn(2026, 12, 9, 11, 0)) == timedelta(hours=3)
+    assert (Kind.PAUSED, "resolution") in [(c.kind, c.metric) for c in changes]
+    # And back to the policy without pauses at 14:00 (still PENDING): it runs again from then.
+    sheet, changes = apply(sheet, Reevaluated(vn(2026, 12, 8, 14, 0), "NORMAL", no_pause))
+    resumed = sheet.current("resolution")
+    assert resumed is not None
+    assert resumed.state is State.ACTIVE
+    assert resumed.elapsed(vn(2026, 12, 8, 15, 0)) == timedelta(hours=4)
+    assert (Kind.RESUMED, "resolution") in [(c.kind, c.metric) for c in changes]
+
+
 def test_first_matching_policy_is_selected() -> None:
     book = policy_book([GOLD, STANDARD])
     now = utc(2026, 12, 8)
