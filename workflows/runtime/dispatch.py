@@ -12,7 +12,7 @@ from workflows.language.spec import DateTrigger, EventTrigger, ScheduleTrigger, 
 from workflows.runtime import clock, dates, relay, schedules, segments, timers
 from workflows.runtime.deploy import version_definitions
 from workflows.runtime.runs import apply_input, apply_inputs, enroll, live_runs
-from workflows.runtime.subjects import customer_subject, customer_subjects, load_subject
+from workflows.runtime.subjects import customer_subject, load_subject, subject_pages
 
 # The runtime's one injectable clock lives in clock.py (the e-mail outbox reads it too).
 set_clock = clock.set_clock
@@ -203,19 +203,11 @@ async def scheduled_tick(workflow_key: str, now: dt.datetime) -> int:
         return 0
     condition = schedules.condition_of(trigger, definitions)
     enrolled = 0
-    last_id = 0
-    while workflow_row.subject == "customer":
-        page = (
-            await m.Customer.filter(id__gt=last_id, deleted_at=None)
-            .order_by("id")
-            .limit(SCHEDULE_BATCH)
-        )
-        if not page:
-            break
-        last_id = page[-1].id
-        for customer, subject in zip(page, await customer_subjects(page), strict=True):
+    subject_type = workflow_row.subject
+    async for page in subject_pages(subject_type, SCHEDULE_BATCH):
+        for subject_id, subject in page:
             if schedules.matches(condition, subject, now):
-                run = await enroll(workflow_row, "customer", customer.id, now, trigger="schedule")
+                run = await enroll(workflow_row, subject_type, subject_id, now, trigger="schedule")
                 enrolled += run is not None
     await schedules.arm(workflow_row, definition, now)
     return enrolled

@@ -197,6 +197,14 @@ async def subject_pages(
             )
             maps = await opportunity_subjects(deals)
             ids = [d.id for d in deals]
+        elif subject_type == "ticket":
+            from workflows.runtime.ticket_subject import ticket_subject  # imports this module
+
+            tickets = (
+                await m.Ticket.filter(id__gt=last_id, deleted_at=None).order_by("id").limit(size)
+            )
+            maps = [await ticket_subject(ticket) for ticket in tickets]
+            ids = [t.id for t in tickets]
         else:
             return
         if not ids:

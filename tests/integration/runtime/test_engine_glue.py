@@ -13,9 +13,10 @@ from domain.activities.interactions import log_interaction
 from domain.customers import services
 from domain.customers.commands import PersonInput
 from domain.persistence import models as m
-from domain.sales.opportunities import create_opportunity
+from domain.sales.opportunities import create_opportunity, win_opportunity
 from domain.sales.pipelines import ensure_default_pipelines
 from domain.staff.users import create_user
+from domain.tickets.lifecycle import change_ticket_status, create_ticket
 from tests.runtime_clock import FakeClock, fire_due, installed_clock
 from workflows.engine import RunState
 from workflows.language.validate import BUNDLED_DIR
@@ -397,6 +398,40 @@ async def _sales_team() -> tuple[m.User, m.User]:
     team = await create_team(name="Kinh doanh", lead_id=lead.id, actor="user:test")
     await add_member(team.id, owner.id, actor="user:test")
     return lead, owner
+
+
+@pytest.mark.parametrize("kind", ["opportunity", "ticket"])
+async def test_a_schedule_trigger_enrolls_deals_and_tickets_too(
+    database: str, clock: FakeClock, kind: str
+) -> None:
+    """``schedule`` + ``for_each: {when}`` scans the workflow's own subject type: open deals,
+    open tickets, not only customers."""
+    when = 'subject.status == "OPEN"'
+    flow = (
+        f"key: sweep\nname: Sweep\nsubject: {kind}\n"
+        "trigger: {schedule: {cron: '0 9 * * *', timezone: Asia/Ho_Chi_Minh}, "
+        f"for_each: {{when: '{when}'}}}}\n"
+        "steps:\n  - {id: pause, wait: 1d}\n"
+    )
+    assert not (await deploy_texts({"sweep.yaml": flow}, actor="user:test")).problems
+    await ensure_default_pipelines(actor="user:test")
+    lan = await _lead("sweep@khach.vn")
+    if kind == "opportunity":
+        open_one = await create_opportunity(name="Mở", customer_id=lan.id, actor="user:test")
+        closed = await create_opportunity(name="Thắng", customer_id=lan.id, actor="user:test")
+        await win_opportunity(closed.id, actor="user:test")
+        open_id = open_one.id
+    else:
+        ticket = await create_ticket(subject="Hỏng", customer_id=lan.id, actor="user:test")
+        await change_ticket_status(ticket.id, status="OPEN", actor="user:test")
+        await create_ticket(subject="Mới", customer_id=lan.id, actor="user:test")  # NEW
+        open_id = ticket.id
+    await relay.relay_events()
+    tick = await m.Timer.get(key="schedule:sweep", status="PENDING")
+    clock.now = tick.due_at + dt.timedelta(seconds=1)
+    assert await fire_due(clock) == 1
+    runs = await m.WorkflowRun.all().values_list("subject_type", "subject_id", "state")
+    assert list(runs) == [(kind, open_id, "WAITING")]
 
 
 async def test_meeting_follow_up_reminds_owner_then_team_lead(
