@@ -23,6 +23,11 @@ __all__ = ["check_documents", "walk_steps"]
 RESOURCES = ("workflow", "template", "calendar", "segment", "sla_policy")
 _NESTED_LISTS = ("then", "else", "on_event", "on_timeout", "on_failure")
 _EXPRESSION_VALUE = re.compile(r"\$\{(.*)\}", re.DOTALL)
+#: The customer fields an ``update`` step may set (plus ``attributes.<key>``).
+UPDATABLE_FIELDS = (
+    "lifecycleStage", "jobTitle", "country", "timezone", "emailOptIn", "smsOptIn",
+    "attributes", "displayName", "industry",
+)  # fmt: skip
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
@@ -187,9 +192,26 @@ def _step_problems(
     elif kind == "create_task" and isinstance(body, dict):
         problems += _wait_calendar(source, registry, body.get("due"),
                                    (*path, "create_task", "due"))  # fmt: skip
+    elif kind in _ONLY_FOR and subject not in _ONLY_FOR[kind]:
+        allowed = " or ".join(f"subject: {name}" for name in _ONLY_FOR[kind])
+        problems.append(source.problem(
+            (*path, kind),
+            f"{kind} is for workflows with {allowed} (this one's subject is {subject})",
+            at_key=True,
+        ))  # fmt: skip
     elif kind == "update" and isinstance(body, dict):
         problems += _update_problems(source, (*path, "update"), body)
     return problems
+
+
+#: Steps that change the subject, and the subjects they can change: a customer's fields,
+#: owner and tags; a ticket's tags (its assignee and level change by ``escalate``).
+_ONLY_FOR = {
+    "update": ("customer",),
+    "assign": ("customer",),
+    "add_tag": ("customer", "ticket"),
+    "remove_tag": ("customer", "ticket"),
+}
 
 
 def _update_problems(source: Source, path: YamlPath, fields: dict[Any, Any]) -> list[Problem]:
@@ -198,6 +220,13 @@ def _update_problems(source: Source, path: YamlPath, fields: dict[Any, Any]) -> 
         here = (*path, name)
         if not isinstance(name, str) or not _FIELD_NAME.fullmatch(name):
             problems.append(source.problem(here, f"invalid field name {name!r}", at_key=True))
+        elif name not in UPDATABLE_FIELDS and not name.startswith("attributes."):
+            problems.append(source.problem(
+                here,
+                f"{name!r} cannot be updated; one of {', '.join(UPDATABLE_FIELDS)} "
+                "or attributes.<key>",
+                at_key=True,
+            ))  # fmt: skip
         if not isinstance(value, str) or "${" not in value:
             continue
         match = _EXPRESSION_VALUE.fullmatch(value.strip())

@@ -10,20 +10,25 @@ ids for it).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
 from contextvars import ContextVar
 from typing import Any
 
 from tortoise.functions import Count
+from tortoise.transactions import in_transaction
 
 from domain.activities.tasks import TaskInput, create_task
 from domain.customers import services
 from domain.customers.commands import OrganizationInput, PersonInput
+from domain.errors import DomainError
 from domain.persistence import models as m
 from domain.recording import record
-from domain.tickets.lifecycle import escalate_ticket
+from domain.text import decode_tags
+from domain.tickets.lifecycle import escalate_ticket, set_ticket_tags
 from workflows.engine import model as cmd
+from workflows.engine.actions import set_path
 from workflows.engine.context import json_safe
 from workflows.language.templates import TemplateRenderError, render
 from workflows.language.validate import Definitions
@@ -168,12 +173,24 @@ async def _save_customer(customer_id: int, values: dict[str, Any], actor: str) -
 
 
 async def _update_subject(run: m.WorkflowRun, values: dict[str, Any], actor: str) -> None:
+    """Set customer fields; ``attributes.KEY`` (nested: ``attributes.a.b``) changes one custom
+    attribute and keeps the others. Validation refuses other fields and other subjects."""
     if run.subject_type != "customer":
         return
-    ignored = sorted(set(values) - set(_UPDATABLE))
-    if ignored:
-        logger.warning("run %s: update of unsupported fields %s ignored", run.id, ignored)
-    given = {_UPDATABLE[k]: v for k, v in values.items() if k in _UPDATABLE}
+    given: dict[str, Any] = {}
+    attributes: dict[str, Any] | None = None
+    for key, value in values.items():
+        if key.startswith("attributes."):
+            if attributes is None:
+                customer = await m.Customer.get(id=run.subject_id)
+                attributes = copy.deepcopy(customer.attributes or {})
+            set_path(attributes, key.removeprefix("attributes."), value)
+        elif key in _UPDATABLE:
+            given[_UPDATABLE[key]] = value
+        else:
+            logger.warning("run %s: update of unsupported field %s ignored", run.id, key)
+    if attributes is not None:
+        given["attributes"] = {**given.get("attributes", {}), **attributes}
     await _save_customer(run.subject_id, given, actor)
 
 
@@ -274,28 +291,18 @@ async def carry_out(
             hooks = new_webhooks.get()
             if hooks is not None:
                 hooks.append(delivery.id)
-        elif isinstance(command, cmd.CreateTask):
-            await create_task(
-                TaskInput(
-                    title=command.title,
-                    due_at=command.due_at,
-                    assignee_id=await _owner_for(command.assignee, subject),
-                    customer_id=run.subject_id if run.subject_type == "customer" else None,
-                ),
-                actor=actor,
-            )
-        elif isinstance(command, cmd.UpdateSubject):
-            await _update_subject(run, command.values, actor)
-        elif isinstance(command, cmd.ChangeTags) and run.subject_type == "customer":
-            if command.add:
-                await services.add_tags(run.subject_id, list(command.add), actor=actor)
-            if command.remove:
-                kept = [t for t in subject.get("tags", []) if t not in command.remove]
-                await _save_customer(run.subject_id, {"tags": kept}, actor)
-        elif isinstance(command, cmd.AssignOwner) and run.subject_type == "customer":
-            owner_id = await _owner_for(command.owner, subject)
-            if owner_id is not None:
-                await _save_customer(run.subject_id, {"owner_id": owner_id}, actor)
+        elif isinstance(command, _RECORD_CHANGES):
+            try:
+                # A savepoint: a change the domain refuses (an attribute nobody defined, a
+                # deactivated owner) fails this step alone, not the batch or the event relay.
+                async with in_transaction():
+                    handled = await _change_records(run, command, subject, actor)
+            except DomainError as error:
+                kind = _KINDS.get(type(command).__name__, type(command).__name__)
+                writes.failed.append((run.id, command.step_id, kind, command.key, str(error)))
+                continue
+            if not handled:
+                _not_supported(writes, run, command, now)
         elif isinstance(command, cmd.EnrollOther):
             await enroll(command.workflow, run.subject_type, run.subject_id, now, actor=actor)
         elif isinstance(command, cmd.Escalate) and run.subject_type == "ticket":
@@ -311,15 +318,72 @@ async def carry_out(
             if target is not None:
                 subject["assignee"] = user_map(target)
         else:
-            # A step this subject has no meaning for (tags or an owner on a deal or a
-            # ticket): in the run's history with this note rather than silently dropped.
-            writes.record_step(
-                run.id,
-                step_id=command.step_id,
-                kind=type(command).__name__,
-                outcome="NOT_SUPPORTED",
-                detail={},
-                at=now,
-                input_key=f"{command.key}:unsupported",
-            )
+            _not_supported(writes, run, command, now)
     return effects
+
+
+#: Effects on records through the domain services (each in a savepoint of its own).
+_RECORD_CHANGES = (cmd.CreateTask, cmd.UpdateSubject, cmd.ChangeTags, cmd.AssignOwner)
+_KINDS = {
+    "CreateTask": "create_task",
+    "UpdateSubject": "update",
+    "ChangeTags": "tags",
+    "AssignOwner": "assign",
+}
+
+
+def _not_supported(
+    writes: RunWrites, run: m.WorkflowRun, command: cmd.Command, now: dt.datetime
+) -> None:
+    # A step this subject has no meaning for (validation refuses most; a definition deployed
+    # before it did): in the run's history with this note rather than silently dropped.
+    writes.record_step(
+        run.id,
+        step_id=command.step_id,
+        kind=type(command).__name__,
+        outcome="NOT_SUPPORTED",
+        detail={},
+        at=now,
+        input_key=f"{command.key}:unsupported",
+    )
+
+
+async def _change_records(
+    run: m.WorkflowRun, command: cmd.Command, subject: dict[str, Any], actor: str
+) -> bool:
+    """Carry out a task, field, tag or owner change; False when the subject has no such
+    thing (tags or an owner on a deal)."""
+    if isinstance(command, cmd.CreateTask):
+        await create_task(
+            TaskInput(
+                title=command.title,
+                due_at=command.due_at,
+                assignee_id=await _owner_for(command.assignee, subject),
+                customer_id=run.subject_id if run.subject_type == "customer" else None,
+            ),
+            actor=actor,
+        )
+    elif isinstance(command, cmd.UpdateSubject) and run.subject_type == "customer":
+        await _update_subject(run, command.values, actor)
+    elif isinstance(command, cmd.ChangeTags) and run.subject_type == "ticket":
+        # The stored tags, not the subject loaded before this transition: an earlier tag step
+        # of the same transition has changed them.
+        ticket = await m.Ticket.get(id=run.subject_id)
+        kept = [t for t in decode_tags(ticket.tags) if t not in command.remove]
+        await set_ticket_tags(
+            run.subject_id, kept + [t for t in command.add if t not in kept], actor=actor
+        )
+    elif isinstance(command, cmd.ChangeTags) and run.subject_type == "customer":
+        if command.add:
+            await services.add_tags(run.subject_id, list(command.add), actor=actor)
+        if command.remove:
+            customer = await m.Customer.get(id=run.subject_id)
+            kept = [t for t in decode_tags(customer.tags) if t not in command.remove]
+            await _save_customer(run.subject_id, {"tags": kept}, actor)
+    elif isinstance(command, cmd.AssignOwner) and run.subject_type == "customer":
+        owner_id = await _owner_for(command.owner, subject)
+        if owner_id is not None:
+            await _save_customer(run.subject_id, {"owner_id": owner_id}, actor)
+    else:
+        return False
+    return True

@@ -207,8 +207,40 @@ async def _apply_round(
     await writes.flush()
     failed, writes.failed = writes.failed, []
     for run_id, step_id, kind, key, error in failed:
+        row = locked[run_id].run
+        if row.state == "COMPLETED":
+            # It ran its last step in this very transition: it did not complete, it failed
+            # (a dead letter an admin can retry), whatever came after the failed step.
+            _fail_completed(writes, row, step_id, kind, key, error, now)
+            continue
         # After the flush: the run's new state is in, and the failure is its next input.
         await report_failure(run_id, step_id, kind, key, error, now)
+    await writes.flush()
+
+
+def _fail_completed(
+    writes: RunWrites,
+    row: m.WorkflowRun,
+    step_id: str,
+    kind: str,
+    key: str,
+    error: str,
+    now: dt.datetime,
+) -> None:
+    state = RunState.from_json(row.state_json)
+    state.status, state.ended_reason = "FAILED", f"step {step_id} failed: {error}"
+    row.state, row.state_json = "FAILED", state.to_json()
+    row.lock_version += 1
+    writes.record_step(
+        row.id,
+        step_id=step_id,
+        kind=kind,
+        outcome="FAILED",
+        detail={"error": error, "handled": False},
+        at=now,
+        input_key=f"{key}:failed",
+    )
+    writes.save_run(row)
 
 
 async def enroll(

@@ -11,11 +11,13 @@ import pytest
 
 from domain.activities.interactions import log_interaction
 from domain.customers import services
+from domain.customers.attributes import create_attribute_definition
 from domain.customers.commands import PersonInput
 from domain.persistence import models as m
 from domain.sales.opportunities import create_opportunity, win_opportunity
 from domain.sales.pipelines import ensure_default_pipelines
 from domain.staff.users import create_user
+from domain.text import decode_tags
 from domain.tickets.lifecycle import change_ticket_status, create_ticket
 from tests.runtime_clock import FakeClock, fire_due, installed_clock
 from workflows.engine import RunState
@@ -332,6 +334,52 @@ async def test_no_mail_reaches_a_customer_in_the_suppression_segment(
     assert runs[0] is not None
     (line,) = await m.WorkflowRunStep.filter(run_id=runs[0].id, step_id="offer")
     assert (line.outcome, line.detail["reason"]) == ("SUPPRESSED", "in the suppression segment")
+
+
+async def test_update_of_one_attribute_keeps_the_others_and_tags_reach_tickets(
+    database: str, clock: FakeClock
+) -> None:
+    """``update: {attributes.tier: gold}`` changes that custom attribute only (it used to be
+    dropped with a warning); ``add_tag`` on a ticket workflow tags the ticket."""
+    promote = (
+        "key: promote\nname: Promote\nsubject: customer\ntrigger: {manual: true}\nsteps:\n"
+        "  - {id: tier, update: {attributes.tier: gold, lifecycleStage: CUSTOMER}}\n"
+    )
+    triage = (
+        "key: triage\nname: Triage\nsubject: ticket\ntrigger: {event: ticket.created}\n"
+        "steps:\n  - {id: mark, add_tag: triaged}\n  - {id: unmark, remove_tag: new}\n"
+    )
+    broken = (
+        "key: broken-update\nname: Broken\nsubject: customer\ntrigger: {manual: true}\n"
+        "steps:\n  - {id: oops, update: {attributes.nobody_defined: x}}\n"
+    )
+    texts = {"promote.yaml": promote, "triage.yaml": triage, "broken.yaml": broken}
+    assert not (await deploy_texts(texts, actor="user:test")).problems
+    for key in ("tier", "region"):
+        await create_attribute_definition(
+            entity="CUSTOMER", key=key, label=key, type="STRING", actor="user:test"
+        )
+    lan = await _lead("attrs@khach.vn")
+    await m.Customer.filter(id=lan.id).update(attributes={"tier": "silver", "region": "north"})
+    run = await enroll(await m.Workflow.get(key="promote"), "customer", lan.id, clock())
+    assert run is not None
+    assert run.state == "COMPLETED"
+    stored = await m.Customer.get(id=lan.id)
+    assert stored.attributes == {"tier": "gold", "region": "north"}
+    assert stored.lifecycle_stage == "CUSTOMER"
+    # An attribute nobody defined: the domain refuses it, the step fails (the run is a dead
+    # letter) and the caller's transaction goes on.
+    failed = await enroll(await m.Workflow.get(key="broken-update"), "customer", lan.id, clock())
+    assert failed is not None
+    assert (await m.WorkflowRun.get(id=failed.id)).state == "FAILED"
+    assert (await m.Customer.get(id=lan.id)).attributes == {"tier": "gold", "region": "north"}
+
+    ticket = await create_ticket(
+        subject="Hỏng", customer_id=lan.id, tags=["new", "vip"], actor="user:test"
+    )
+    await relay.relay_events()
+    tagged = await m.Ticket.get(id=ticket.id)
+    assert sorted(decode_tags(tagged.tags)) == ["triaged", "vip"]
 
 
 async def test_reenroll_never_and_one_active_run(database: str, clock: FakeClock) -> None:

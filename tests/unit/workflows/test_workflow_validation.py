@@ -104,12 +104,12 @@ CASES = {
         ("wf.yaml", 3, 7, "goal", "unknown variable 'customer' in CEL"),
     ),
     "cel-in-update-value": (
-        {"wf.yaml": workflow("steps:\n  - update: {score: '${ subject.score + }'}\n")},
-        ("wf.yaml", 4, 41, "steps[0].update.score", "CEL does not compile"),
+        {"wf.yaml": workflow("steps:\n  - update: {attributes.score: '${ subject.score + }'}\n")},
+        ("wf.yaml", 4, 52, "steps[0].update.attributes.score", "CEL does not compile"),
     ),
     "update-expression-not-whole-value": (
-        {"wf.yaml": workflow("steps:\n  - update: {note: 'score ${subject.score}'}\n")},
-        ("wf.yaml", 4, 20, "steps[0].update.note", "must be the whole value"),
+        {"wf.yaml": workflow("steps:\n  - update: {attributes.note: 'score ${subject.score}'}\n")},
+        ("wf.yaml", 4, 31, "steps[0].update.attributes.note", "must be the whole value"),
     ),
     "cel-in-switch-case": (
         {"wf.yaml": workflow("steps:\n  - switch:\n      - {when: 'a ||', steps: []}\n")},
@@ -179,6 +179,30 @@ CASES = {
             )
         },
         ("wf.yaml", 5, 24, "steps[0].enroll.workflow", "loop that cannot end: wf -> wf"),
+    ),
+    "update-of-a-field-that-cannot-change": (
+        {"wf.yaml": workflow("steps:\n  - update: {primaryEmail: x@y.vn}\n")},
+        ("wf.yaml", 4, 14, "steps[0].update.primaryEmail", "'primaryEmail' cannot be updated"),
+    ),
+    "tag-on-a-deal": (
+        {
+            "wf.yaml": "key: wf\nsubject: opportunity\ntrigger: {manual: true}\n"
+            "steps:\n  - add_tag: big\n"
+        },
+        (
+            "wf.yaml",
+            5,
+            5,
+            "steps[0].add_tag",
+            "add_tag is for workflows with subject: customer or subject: ticket",
+        ),
+    ),
+    "update-outside-customer": (
+        {
+            "wf.yaml": "key: wf\nsubject: ticket\ntrigger: {manual: true}\n"
+            "steps:\n  - update: {lifecycleStage: CUSTOMER}\n"
+        },
+        ("wf.yaml", 5, 5, "steps[0].update", "update is for workflows with subject: customer"),
     ),
     "escalate-outside-ticket": (
         {"wf.yaml": workflow("steps:\n  - escalate: {level: 1}\n")},
