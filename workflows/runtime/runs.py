@@ -13,10 +13,12 @@ writes sent with one statement per kind (:mod:`~workflows.runtime.run_writes`).
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from domain.persistence import models as m
@@ -260,38 +262,69 @@ async def enroll(
     """
     if workflow_row.status != "ACTIVE" or workflow_row.current_version_id is None:
         return None
-    version = await load_version(workflow_row.current_version_id)
-    definition = version.workflow
-    subject = await load_subject(subject_type, subject_id)
-    if subject is None:
-        return None
-    earlier = await m.WorkflowRun.filter(
-        workflow_id=workflow_row.id, subject_type=subject_type, subject_id=subject_id
-    ).values_list("started_at", "state")
-    history = EnrollmentHistory(
-        now=now,
-        started_at=tuple(started for started, _ in earlier),
-        active=any(state in LIVE_STATES for _, state in earlier),
+    # The caller's transaction if it has one (then a savepoint), else one of its own: the
+    # PostgreSQL lock below is held until that transaction ends.
+    async with in_transaction() as connection:
+        await _lock_enrollment(connection, workflow_row.id, subject_type, subject_id)
+        version = await load_version(workflow_row.current_version_id)
+        definition = version.workflow
+        subject = await load_subject(subject_type, subject_id)
+        if subject is None:
+            return None
+        earlier = await m.WorkflowRun.filter(
+            workflow_id=workflow_row.id, subject_type=subject_type, subject_id=subject_id
+        ).values_list("started_at", "state")
+        history = EnrollmentHistory(
+            now=now,
+            started_at=tuple(started for started, _ in earlier),
+            active=any(state in LIVE_STATES for _, state in earlier),
+        )
+        allowed, _reason = should_enroll(definition, subject, event, history)
+        if not allowed:
+            return None
+        try:
+            # A savepoint: should the unique index refuse the run after all, the caller's
+            # transaction goes on (PostgreSQL would otherwise abort all of it).
+            async with in_transaction():
+                run = await m.WorkflowRun.create(
+                    workflow_id=workflow_row.id,
+                    version_id=version.id,
+                    subject_type=subject_type,
+                    subject_id=subject_id,
+                    state="ACTIVE",
+                    state_json=RunState().to_json(),
+                    started_at=now,
+                )
+        except IntegrityError:  # workflow_runs_one_live_run: another live run got there first
+            return None
+        changes = {
+            "workflow": [None, workflow_row.key],
+            "subject": [None, f"{subject_type}:{subject_id}"],
+            "trigger": [None, trigger],
+        }
+        await record(actor, "workflow.enroll", "WorkflowRun", run.id, changes)
+        return await apply_input(run, Start(now=now, event=event), now)
+
+
+async def _lock_enrollment(
+    connection: Any, workflow_id: int, subject_type: str, subject_id: int
+) -> None:
+    """On PostgreSQL, serialize the enrollments of one subject in one workflow until the end of
+    the transaction, so that the second reads the first's run and is refused by the rules.
+    SQLite has one writer at a time. The unique index ``workflow_runs_one_live_run`` stays the
+    last line of defence either way."""
+    if connection.capabilities.dialect != "postgres":
+        return
+    await connection.execute_query(
+        "SELECT pg_advisory_xact_lock($1, $2)",
+        [_int4(workflow_id), _int4(zlib.crc32(f"{subject_type}:{subject_id}".encode()))],
     )
-    allowed, _reason = should_enroll(definition, subject, event, history)
-    if not allowed:
-        return None
-    run = await m.WorkflowRun.create(
-        workflow_id=workflow_row.id,
-        version_id=version.id,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        state="ACTIVE",
-        state_json=RunState().to_json(),
-        started_at=now,
-    )
-    changes = {
-        "workflow": [None, workflow_row.key],
-        "subject": [None, f"{subject_type}:{subject_id}"],
-        "trigger": [None, trigger],
-    }
-    await record(actor, "workflow.enroll", "WorkflowRun", run.id, changes)
-    return await apply_input(run, Start(now=now, event=event), now)
+
+
+def _int4(value: int) -> int:
+    """``value`` folded into a signed 32-bit integer (an advisory lock key)."""
+    value &= 0xFFFFFFFF
+    return value - 0x1_0000_0000 if value >= 0x8000_0000 else value
 
 
 async def enroll_by_key(
