@@ -1,4 +1,5 @@
-"""Imports point one way: app -> gql -> workflows -> domain.
+"""Imports point one way: app -> gql -> workflows -> domain; the workflow language and engine
+import no I/O at all.
 
 Each layer is imported, every module of it, in a fresh interpreter; the test then looks at
 ``sys.modules`` for anything the layer must not pull in, directly or transitively.
@@ -15,9 +16,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+#: The workflow language and engine are pure (architecture.md): no database, no broker, no
+#: runtime, so validating, simulating and the engine's tests need none of them.
+_IO = ["tortoise", "asyncpg", "aiosqlite", "dramatiq", "redis", "domain.persistence"]
+
 FORBIDDEN = {
     "domain": ["app", "gql", "workflows", "strawberry", "dramatiq"],
     "workflows": ["app", "gql"],
+    "workflows.language": ["app", "gql", "workflows.runtime", *_IO],
+    "workflows.engine": ["app", "gql", "workflows.runtime", *_IO],
     "gql": ["app"],
 }
 
