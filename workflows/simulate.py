@@ -34,9 +34,7 @@ from workflows.engine import (
 )
 from workflows.engine.actions import set_path
 from workflows.engine.conditions import SUPPRESSION_SEGMENT
-from workflows.engine.context import cel_ready
 from workflows.engine.model import ENDED, ChangeTags, EndRun, RecordStep, UpdateSubject
-from workflows.language.expressions import ExpressionError, evaluate
 from workflows.language.spec import Workflow
 from workflows.language.templates import TemplateRenderError, render
 from workflows.language.validate import Definitions, validate_paths
@@ -85,21 +83,6 @@ def with_instants(value: Any) -> Any:
     return value
 
 
-def _suppressed(
-    definitions: Definitions, kind: str, subject: dict[str, Any], now: dt.datetime
-) -> bool:
-    """Whether the files given define the suppression segment and the customer is in it."""
-    segment = definitions.segments.get(SUPPRESSION_SEGMENT)
-    customer = subject if kind == "customer" else subject.get("customer")
-    if segment is None or not isinstance(customer, dict):
-        return False
-    variables = cel_ready({"subject": customer, "event": {}, "now": now, "run": {"vars": {}}})
-    try:
-        return evaluate(segment.when, variables) is True
-    except ExpressionError:
-        return False
-
-
 def simulate(
     workflow: Workflow,
     definitions: Definitions,
@@ -118,6 +101,8 @@ def simulate(
     timeline: list[TimelineEntry] = []
     pending = sorted(events, key=lambda item: as_instant(item["at"]))
     clock = start
+    # The workspace's suppression segment, when the files given define it.
+    suppression = definitions.segments.get(SUPPRESSION_SEGMENT)
     next_input: Input = Start(now=start)
     for _ in range(MAX_INPUTS):
         env = Environment(
@@ -126,7 +111,7 @@ def simulate(
             subject_now,
             calendars,
             templates=definitions.templates,
-            suppressed=_suppressed(definitions, workflow.subject, subject_now, clock),
+            suppression=suppression.when if suppression is not None else None,
         )
         transition = advance(workflow, state, next_input, env)
         state = transition.state

@@ -16,7 +16,7 @@ from workflows.language.expressions import ExpressionError, evaluate
 from workflows.language.spec import ExitEvent, SendWindow, Workflow
 from workflows.language.steps import SendEmailStep
 
-from .context import Context
+from .context import Context, cel_ready
 from .positions import iter_steps
 
 __all__ = [
@@ -97,7 +97,7 @@ def email_suppression(ctx: Context, to: str) -> str | None:
     customer = consenting_customer(ctx.workflow, ctx.subject, to)
     if customer is None:
         return None
-    if ctx.env.suppressed:
+    if ctx.env.suppressed or _in_suppression_segment(ctx, customer):
         return "in the suppression segment"
     if not isinstance(customer, Mapping):
         return "no email consent"
@@ -107,6 +107,21 @@ def email_suppression(ctx: Context, to: str) -> str | None:
     if not isinstance(consent, Mapping) or consent.get("emailOptIn") is not True:
         return "no email consent"
     return None
+
+
+def _in_suppression_segment(ctx: Context, customer: Any) -> bool:
+    condition = ctx.env.suppression
+    if condition is None or not isinstance(customer, Mapping):
+        return False
+    variables = cel_ready(
+        {
+            "subject": customer,
+            "event": {},
+            "now": ctx.now,
+            "run": {"id": "", "startedAt": ctx.now, "vars": {}},
+        }
+    )
+    return condition_holds(condition, variables)[0]
 
 
 def window_opening(ctx: Context, window: SendWindow) -> dt.datetime | None:

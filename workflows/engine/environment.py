@@ -19,8 +19,9 @@ class Environment:
 
     ``subject`` is the run's subject as the API names its fields (``displayName``,
     ``lifecycleStage``, ``tags``, ``consent``, ``owner``...), relations one level deep; it is what
-    CEL sees as ``subject`` and templates render. ``suppressed`` is true when the subject is in
-    the workspace's suppression segment (consent: such a send is skipped as SUPPRESSED).
+    CEL sees as ``subject`` and templates render. ``suppressed`` is true when the subject is
+    known to be in the workspace's suppression segment (consent: such a send is skipped as
+    SUPPRESSED); ``suppression`` is that segment's condition, checked on the mail's customer.
     """
 
     run_id: str
@@ -30,6 +31,9 @@ class Environment:
     default_calendar: str = "vn-office"
     workspace_timezone: str = WORKSPACE_TIMEZONE
     suppressed: bool = False
+    #: The CEL condition of the workspace's suppression segment, if one is deployed: a
+    #: customer it holds for gets no mail under consent (evaluated only when a send needs it).
+    suppression: str | None = None
     paused: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
     #: The message templates deployed with the workflow, by key: a send whose template does

@@ -175,8 +175,6 @@ async def _save_customer(customer_id: int, values: dict[str, Any], actor: str) -
 async def _update_subject(run: m.WorkflowRun, values: dict[str, Any], actor: str) -> None:
     """Set customer fields; ``attributes.KEY`` (nested: ``attributes.a.b``) changes one custom
     attribute and keeps the others. Validation refuses other fields and other subjects."""
-    if run.subject_type != "customer":
-        return
     given: dict[str, Any] = {}
     attributes: dict[str, Any] | None = None
     for key, value in values.items():

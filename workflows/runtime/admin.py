@@ -17,13 +17,13 @@ from tortoise.transactions import in_transaction
 from domain.errors import Conflict, NotFound
 from domain.persistence import models as m
 from domain.recording import record
-from workflows.engine import EnrollmentHistory, RunState, SubjectChanged, should_enroll
+from workflows.engine import RunState, SubjectChanged, should_enroll
 from workflows.engine.model import ENDED, Waiting
 from workflows.engine.positions import find_step, step_at, step_id
 from workflows.language.spec import ManualTrigger
 from workflows.runtime import dates, schedules
 from workflows.runtime.deploy import version_definitions
-from workflows.runtime.runs import LIVE_STATES, apply_input, enroll
+from workflows.runtime.runs import LIVE_STATES, apply_input, enroll, enrollment_history
 from workflows.runtime.subjects import load_subject
 from workflows.runtime.timers import cancel_timer, utc
 
@@ -102,14 +102,7 @@ async def enroll_manually(
         subject = await load_subject(subject_type, subject_id)
         if subject is None:
             raise NotFound(subject_type.capitalize(), subject_id)
-        earlier = await m.WorkflowRun.filter(
-            workflow_id=row.id, subject_type=subject_type, subject_id=subject_id
-        ).values_list("started_at", "state")
-        history = EnrollmentHistory(
-            now=now,
-            started_at=tuple(started for started, _ in earlier),
-            active=any(state in LIVE_STATES for _, state in earlier),
-        )
+        history = await enrollment_history(row.id, subject_type, subject_id, now)
         allowed, reason = should_enroll(definition, subject, None, history)
         if not allowed:
             raise Conflict(f"not enrolled: {reason}", field="subjectId")

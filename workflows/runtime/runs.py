@@ -36,7 +36,7 @@ from workflows.engine.model import ENDED
 from workflows.runtime.actions import carry_out
 from workflows.runtime.email import report_failure
 from workflows.runtime.run_writes import RunWrites
-from workflows.runtime.segments import suppressed, suppression_condition
+from workflows.runtime.segments import suppression_condition
 from workflows.runtime.subjects import load_subject, load_subjects
 from workflows.runtime.versions import load_version
 
@@ -100,15 +100,6 @@ class _Subjects:
 
     def forget(self) -> None:
         self.maps.clear()
-
-
-def _customer_of(subject_type: str, subject: dict[str, Any] | None) -> Any:
-    """The customer whose consent a run's mail to its subject needs (a deal's customer)."""
-    if subject is None:
-        return None
-    if subject_type == "customer":
-        return subject
-    return subject.get("customer") if subject_type == "opportunity" else None
 
 
 async def apply_input(
@@ -181,7 +172,7 @@ async def _apply_round(
             calendars=version.calendars,
             paused=entry.workflow_status == "PAUSED",
             templates=version.definitions.templates,
-            suppressed=suppressed(suppression, _customer_of(row.subject_type, subject), now),
+            suppression=suppression,
         )
         transition = advance(version.workflow, RunState.from_json(row.state_json), event, env)
         effects = await carry_out(
@@ -271,14 +262,7 @@ async def enroll(
         subject = await load_subject(subject_type, subject_id)
         if subject is None:
             return None
-        earlier = await m.WorkflowRun.filter(
-            workflow_id=workflow_row.id, subject_type=subject_type, subject_id=subject_id
-        ).values_list("started_at", "state")
-        history = EnrollmentHistory(
-            now=now,
-            started_at=tuple(started for started, _ in earlier),
-            active=any(state in LIVE_STATES for _, state in earlier),
-        )
+        history = await enrollment_history(workflow_row.id, subject_type, subject_id, now)
         allowed, _reason = should_enroll(definition, subject, event, history)
         if not allowed:
             return None
@@ -304,6 +288,20 @@ async def enroll(
         }
         await record(actor, "workflow.enroll", "WorkflowRun", run.id, changes)
         return await apply_input(run, Start(now=now, event=event), now)
+
+
+async def enrollment_history(
+    workflow_id: int, subject_type: str, subject_id: int, now: dt.datetime
+) -> EnrollmentHistory:
+    """The subject's earlier runs of the workflow, as the enrollment rules read them."""
+    earlier = await m.WorkflowRun.filter(
+        workflow_id=workflow_id, subject_type=subject_type, subject_id=subject_id
+    ).values_list("started_at", "state")
+    return EnrollmentHistory(
+        now=now,
+        started_at=tuple(started for started, _ in earlier),
+        active=any(state in LIVE_STATES for _, state in earlier),
+    )
 
 
 async def _lock_enrollment(

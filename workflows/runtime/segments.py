@@ -38,12 +38,10 @@ __all__ = [
     "ENTERED",
     "EXITED",
     "PURPOSE",
-    "SUPPRESSION",
     "TICK_EVERY",
     "TICK_KEY",
     "evaluate_customer",
     "referenced_segment",
-    "suppressed",
     "suppression_condition",
     "tick",
     "track",
@@ -63,10 +61,6 @@ def referenced_segment(definition: Workflow) -> str | None:
     return trigger.segment if isinstance(trigger, SegmentTrigger) else None
 
 
-#: The workspace's suppression segment (kept when deployed; see the engine's conditions).
-SUPPRESSION = SUPPRESSION_SEGMENT
-
-
 async def track(definition: Workflow, definitions: Definitions, now: dt.datetime) -> None:
     """After a deploy: keep the segment the workflow's trigger names (new: record who is in it
     already, without events; changed: take the new condition) and make sure the tick runs."""
@@ -78,23 +72,14 @@ async def track(definition: Workflow, definitions: Definitions, now: dt.datetime
 async def track_suppression(definitions: Definitions, now: dt.datetime) -> None:
     """After a deploy whose files define the suppression segment: keep it (its condition is
     what every later send checks)."""
-    if SUPPRESSION in definitions.segments:
-        await _track_key(SUPPRESSION, definitions, now)
+    if SUPPRESSION_SEGMENT in definitions.segments:
+        await _track_key(SUPPRESSION_SEGMENT, definitions, now)
 
 
 async def suppression_condition() -> str | None:
     """The deployed suppression segment's CEL condition, or None when there is none."""
-    rows = await m.Segment.filter(key=SUPPRESSION).values_list("condition", flat=True)
+    rows = await m.Segment.filter(key=SUPPRESSION_SEGMENT).values_list("condition", flat=True)
     return str(rows[0]) if rows else None
-
-
-def suppressed(condition: str | None, customer: Mapping[str, Any] | None, now: dt.datetime) -> bool:
-    """Whether ``customer`` (a subject map) is in the suppression segment of ``condition``."""
-    return condition is not None and customer is not None and _matches(condition, customer, now)
-
-
-def _matches(condition: str, customer: Mapping[str, Any], now: dt.datetime) -> bool:
-    return schedules.matches(condition, dict(customer), now)
 
 
 async def _track_key(key: str, definitions: Definitions, now: dt.datetime) -> None:
