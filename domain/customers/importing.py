@@ -33,6 +33,7 @@ from domain.customers.services import customer_record, domain_conflict
 from domain.errors import Conflict, ValidationFailed
 from domain.persistence.constraints import check_lengths
 from domain.persistence.models import AttributeDefinition, Customer, User
+from domain.persistence.params import placeholders
 from domain.recording import Record, record_many, utcnow
 
 MAX_IMPORT_ROWS = 10_000
@@ -199,10 +200,7 @@ async def _update_rows(conn: BaseDBAsyncClient, customers: list[Customer]) -> No
         return
     fields_map = Customer._meta.fields_map
     columns = [Customer._meta.fields_db_projection[name] for name in _WRITTEN_COLUMNS]
-    if conn.capabilities.dialect == "postgres":
-        marks = [f"${i}" for i in range(1, len(columns) + 2)]
-    else:
-        marks = ["?"] * (len(columns) + 1)
+    marks = placeholders(conn, len(columns) + 1)
     assignments = ", ".join(f'"{col}" = {mark}' for col, mark in zip(columns, marks, strict=False))
     sql = f'UPDATE "customers" SET {assignments} WHERE "id" = {marks[-1]}'
     for part in _chunks(customers):

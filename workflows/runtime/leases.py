@@ -15,6 +15,8 @@ from typing import Any
 
 from tortoise import Tortoise
 
+from domain.persistence.params import placeholders
+
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
@@ -26,17 +28,11 @@ def _connection() -> Any:
     return Tortoise.get_connection("default")
 
 
-def _marks(connection: Any, count: int) -> list[str]:
-    if connection.capabilities.dialect == "postgres":
-        return [f"${index}" for index in range(1, count + 1)]
-    return ["?"] * count
-
-
 async def take(name: str, holder: str, now: dt.datetime, ttl: dt.timedelta) -> bool:
     """Take the lease ``name`` for ``holder`` until ``now + ttl``, if nobody holds it (or its
     holder's lease expired); True if ``holder`` has it now."""
     connection = _connection()
-    a, b, c, d = _marks(connection, 4)
+    a, b, c, d = placeholders(connection, 4)
     # PostgreSQL: a concurrent taker waits on the row, then re-checks the WHERE against the
     # winner's expiry and updates nothing. SQLite: the statement holds the write lock.
     rows = await connection.execute_query_dict(
@@ -52,7 +48,7 @@ async def take(name: str, holder: str, now: dt.datetime, ttl: dt.timedelta) -> b
 async def renew(name: str, holder: str, now: dt.datetime, ttl: dt.timedelta) -> bool:
     """Extend ``holder``'s lease to ``now + ttl``; False if it is not ``holder``'s any more."""
     connection = _connection()
-    a, b, c = _marks(connection, 3)
+    a, b, c = placeholders(connection, 3)
     count, _ = await connection.execute_query(
         f"UPDATE runtime_leases SET expires_at = {a} WHERE name = {b} AND holder = {c}",
         [now + ttl, name, holder],
@@ -63,7 +59,7 @@ async def renew(name: str, holder: str, now: dt.datetime, ttl: dt.timedelta) -> 
 async def release(name: str, holder: str) -> None:
     """End ``holder``'s lease (nothing if another holder has it now)."""
     connection = _connection()
-    a, b, c = _marks(connection, 3)
+    a, b, c = placeholders(connection, 3)
     await connection.execute_query(
         f"UPDATE runtime_leases SET expires_at = {a} WHERE name = {b} AND holder = {c}",
         [EPOCH, name, holder],

@@ -17,16 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from domain.persistence import models as m
-from workflows.runtime.timers import utc
+from domain.persistence.params import placeholders
+from workflows.runtime.timers import upsert_run_timer_sql, utc
 
 _STEP_COLUMNS = ("run_id", "step_id", "kind", "outcome", "detail", "at", "input_key")
 _RUN_COLUMNS = ("state_json", "state", "split_arm", "ended_at", "lock_version")
-
-
-def _marks(dialect: str, count: int) -> list[str]:
-    if dialect == "postgres":
-        return [f"${index}" for index in range(1, count + 1)]
-    return ["?"] * count
 
 
 @dataclass
@@ -71,27 +66,26 @@ class RunWrites:
 
     async def flush(self) -> None:
         """Send what is buffered: history, then timers, then runs (one statement per kind)."""
-        dialect = self.connection.capabilities.dialect
         if self.steps:
-            await self._insert_steps(dialect)
+            await self._insert_steps()
         if self.timers:
-            await self._write_timers(dialect)
+            await self._write_timers()
         if self.runs:
-            await self._save_runs(dialect)
+            await self._save_runs()
 
-    async def _insert_steps(self, dialect: str) -> None:
+    async def _insert_steps(self) -> None:
         detail = m.WorkflowRunStep._meta.fields_map["detail"]
         rows = [
             [*row[:4], detail.to_db_value(row[4], m.WorkflowRunStep), *row[5:]]
             for row in self.steps
         ]
         self.steps = []
-        marks = ", ".join(_marks(dialect, len(_STEP_COLUMNS)))
+        marks = ", ".join(placeholders(self.connection, len(_STEP_COLUMNS)))
         await self.connection.execute_many(
             f"INSERT INTO workflow_run_steps ({', '.join(_STEP_COLUMNS)}) VALUES ({marks})", rows
         )
 
-    async def _write_timers(self, dialect: str) -> None:
+    async def _write_timers(self) -> None:
         created = dt.datetime.now(dt.UTC)
         scheduled = [
             [run_id, key, change[1], change[0], "{}", created]
@@ -101,18 +95,9 @@ class RunWrites:
         cancelled = [[run_id, key] for (run_id, key), change in self.timers.items() if not change]
         self.timers = {}
         if scheduled:
-            marks = ", ".join(_marks(dialect, 6))
-            await self.connection.execute_many(
-                "INSERT INTO timers (run_id, key, purpose, due_at, payload, created_at, status, "
-                f"claimed_until, claim_token, attempts, fired_at) VALUES ({marks}, 'PENDING', "
-                "NULL, NULL, 0, NULL) ON CONFLICT (run_id, key) DO UPDATE SET "
-                "purpose = excluded.purpose, due_at = excluded.due_at, "
-                "payload = excluded.payload, status = 'PENDING', claimed_until = NULL, "
-                "claim_token = NULL, attempts = 0, fired_at = NULL",
-                scheduled,
-            )
+            await self.connection.execute_many(upsert_run_timer_sql(self.connection), scheduled)
         if cancelled:
-            first, second = _marks(dialect, 2)
+            first, second = placeholders(self.connection, 2)
             await self.connection.execute_many(
                 "UPDATE timers SET status = 'CANCELLED', claim_token = NULL, "
                 f"claimed_until = NULL WHERE run_id = {first} AND key = {second} "
@@ -120,7 +105,7 @@ class RunWrites:
                 cancelled,
             )
 
-    async def _save_runs(self, dialect: str) -> None:
+    async def _save_runs(self) -> None:
         state_json = m.WorkflowRun._meta.fields_map["state_json"]
         rows = [
             [
@@ -134,7 +119,7 @@ class RunWrites:
             for run in self.runs.values()
         ]
         self.runs = {}
-        marks = _marks(dialect, len(_RUN_COLUMNS) + 1)
+        marks = placeholders(self.connection, len(_RUN_COLUMNS) + 1)
         assignments = ", ".join(
             f"{column} = {mark}" for column, mark in zip(_RUN_COLUMNS, marks, strict=False)
         )

@@ -22,6 +22,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from domain.persistence import models as m
+from domain.persistence.params import placeholders
 from domain.recording import record
 from workflows.engine import (
     EnrollmentHistory,
@@ -62,11 +63,9 @@ async def _lock_runs(connection: Any, run_ids: list[int]) -> dict[int, _Locked]:
     """The runs (PostgreSQL: locked FOR UPDATE, in id order so concurrent batches cannot
     deadlock on them; SQLite serializes writers) with their workflow's status and their
     version's content hash, in one statement. Missing runs are absent."""
+    sql = _LOCK_RUNS.format(marks=", ".join(placeholders(connection, len(run_ids))))
     if connection.capabilities.dialect == "postgres":
-        marks = ", ".join(f"${index}" for index in range(1, len(run_ids) + 1))
-        sql = _LOCK_RUNS.format(marks=marks) + " FOR UPDATE OF r"
-    else:
-        sql = _LOCK_RUNS.format(marks=", ".join("?" for _ in run_ids))
+        sql += " FOR UPDATE OF r"
     locked: dict[int, _Locked] = {}
     for row in await connection.execute_query_dict(sql, run_ids):
         # The ORM's own row-to-model conversion (SQLite's text datetimes, JSON columns); it

@@ -30,6 +30,7 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from domain.persistence.models import Timer
+from domain.persistence.params import placeholders
 from workflows.runtime import metrics
 from workflows.runtime.clock import utcnow
 
@@ -91,14 +92,7 @@ async def schedule_timer(
     if run_id is None:
         return await Timer.create(run_id=None, key=key, **values)
     connection = Timer._meta.db
-    marks = _placeholders(connection, 6)
-    sql = (
-        "INSERT INTO timers (run_id, key, purpose, due_at, payload, created_at, status, "
-        f"claimed_until, claim_token, attempts, fired_at) VALUES ({marks}, 'PENDING', NULL, "
-        "NULL, 0, NULL) ON CONFLICT (run_id, key) DO UPDATE SET purpose = excluded.purpose, "
-        "due_at = excluded.due_at, payload = excluded.payload, status = 'PENDING', "
-        "claimed_until = NULL, claim_token = NULL, attempts = 0, fired_at = NULL RETURNING id"
-    )
+    sql = upsert_run_timer_sql(connection) + " RETURNING id"
     encoded = json.dumps(values["payload"], separators=(",", ":"))
     created = dt.datetime.now(dt.UTC)
     rows = await connection.execute_query_dict(
@@ -110,10 +104,17 @@ async def schedule_timer(
     return timer
 
 
-def _placeholders(connection: Any, count: int) -> str:
-    if connection.capabilities.dialect == "postgres":
-        return ", ".join(f"${index}" for index in range(1, count + 1))
-    return ", ".join("?" for _ in range(count))
+def upsert_run_timer_sql(connection: Any) -> str:
+    """Create or replace a run's timer: parameters ``run_id, key, purpose, due_at, payload
+    (JSON text), created_at``; the row comes back PENDING, unclaimed and unfired."""
+    marks = ", ".join(placeholders(connection, 6))
+    return (
+        "INSERT INTO timers (run_id, key, purpose, due_at, payload, created_at, status, "
+        f"claimed_until, claim_token, attempts, fired_at) VALUES ({marks}, 'PENDING', NULL, "
+        "NULL, 0, NULL) ON CONFLICT (run_id, key) DO UPDATE SET purpose = excluded.purpose, "
+        "due_at = excluded.due_at, payload = excluded.payload, status = 'PENDING', "
+        "claimed_until = NULL, claim_token = NULL, attempts = 0, fired_at = NULL"
+    )
 
 
 async def cancel_timer(*, run_id: int, key: str) -> bool:
@@ -221,7 +222,7 @@ async def fire_timers(claims: Sequence[tuple[int, str | None]], now: dt.datetime
         # The conditional update comes first: it takes the rows' write locks, so a concurrent
         # firing of the same timer waits here and then finds nothing to update. RETURNING
         # hands the handler its timers without a second statement.
-        marks = _placeholders(connection, len(tokens) + 1).split(", ")
+        marks = placeholders(connection, len(tokens) + 1)
         rows = await connection.execute_query_dict(
             f"UPDATE timers SET status = 'FIRED', fired_at = {marks[0]} "
             f"WHERE id IN ({', '.join(marks[1:])}) AND status = 'CLAIMED' "
