@@ -51,11 +51,17 @@ def _remember(loaded: LoadedVersion) -> LoadedVersion:
     return loaded
 
 
+def _cached(version_id: int, content_hash: str) -> LoadedVersion | None:
+    hit = _cache.get((version_id, content_hash))
+    if hit is not None:
+        _cache.move_to_end((version_id, content_hash))  # least recently used goes first
+    return hit
+
+
 def loaded_version(version: m.WorkflowVersion) -> LoadedVersion:
     """The parsed form of a version row (from the cache when it was parsed before)."""
-    hit = _cache.get((version.id, version.content_hash))
+    hit = _cached(version.id, version.content_hash)
     if hit is not None:
-        _cache.move_to_end((version.id, version.content_hash))
         return hit
     workflow, definitions = version_definitions(version)
     return _remember(
@@ -72,9 +78,7 @@ def loaded_version(version: m.WorkflowVersion) -> LoadedVersion:
 async def load_version(version_id: int, content_hash: str | None = None) -> LoadedVersion:
     """The parsed version ``version_id``; with its ``content_hash`` (read along with the run,
     say), a cached version costs no query."""
-    if content_hash is not None:
-        hit = _cache.get((version_id, content_hash))
-        if hit is not None:
-            _cache.move_to_end((version_id, content_hash))
-            return hit
+    hit = _cached(version_id, content_hash) if content_hash is not None else None
+    if hit is not None:
+        return hit
     return loaded_version(await m.WorkflowVersion.get(id=version_id))
